@@ -1,0 +1,30 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test install locales db seed clean lint-locales
+
+run: install ## migrate and seed the embedded database, then serve on http://127.0.0.1:5000
+	$(BIN)/kheti db upgrade
+	$(BIN)/kheti seed
+	$(BIN)/kheti serve
+
+test: install ## the whole suite; uses TEST_DATABASE_URL / TEST_REDIS_URL when set, the embedded default otherwise
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(STAMP) locales
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+locales: ## compile the Babel catalogues (.po -> .mo); the Dockerfile runs the same step
+	$(BIN)/pybabel compile --domain messages --directory locales --statistics
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

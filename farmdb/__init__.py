@@ -1,0 +1,1 @@
+"""The shared farmer database: models, migrations, reference data and the queries both the gateway and workers use."""

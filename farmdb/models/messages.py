@@ -1,0 +1,74 @@
+"""Messages in and out. OutboundMessage is the outbox: a row is written in the same transaction as the change that
+causes it, and the send task is queued only after that commit, so nothing is sent for work that rolled back."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from farmdb.models.base import Base, Timestamps
+from farmdb.models.farmers import Farmer
+from farmdb.types import JsonDoc, UtcDateTime, utcnow
+
+# Our statuses, in the order a message moves through them; a status never moves backwards.
+OUTBOUND_STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "failed")
+# DLT categories (TRAI TCCCPR): they decide consent checks and quiet hours.
+CATEGORIES = ("service_implicit", "service_explicit", "promotional")
+
+
+class InboundMessage(Base):
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("provider", "provider_message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_message_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16), default="sms")
+    phone: Mapped[str] = mapped_column(String(16), index=True)
+    to_address: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    link_id: Mapped[str | None] = mapped_column(String(64))  # AT premium/on-demand link, must go back with the reply
+    farmer_id: Mapped[int | None] = mapped_column(ForeignKey("farmers.id", ondelete="SET NULL"))
+    intent: Mapped[str | None] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    extra: Mapped[dict] = mapped_column(JsonDoc, default=dict)
+
+    farmer: Mapped[Farmer | None] = relationship()
+
+
+class OutboundMessage(Timestamps, Base):
+    __tablename__ = "outbound_messages"
+    __table_args__ = (
+        Index("ix_outbound_messages_provider_ref", "provider", "provider_message_id"),
+        Index("ix_outbound_messages_status_send_after", "status", "send_after"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Derived from what caused the message ("receipt:payment:42", "broadcast:7:farmer:991"): running the same cause
+    # twice finds the existing row instead of sending again.
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    phone: Mapped[str] = mapped_column(String(16), index=True)
+    farmer_id: Mapped[int | None] = mapped_column(ForeignKey("farmers.id", ondelete="SET NULL"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(8))
+    category: Mapped[str] = mapped_column(String(24))
+    purpose: Mapped[str] = mapped_column(String(32))  # reply | advisory | payment_link | receipt | ticket | ...
+    template_id: Mapped[str | None] = mapped_column(String(32))  # India DLT content template id
+    provider: Mapped[str | None] = mapped_column(String(32))
+    provider_message_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    provider_status: Mapped[str | None] = mapped_column(String(40))  # the provider's own word, kept as received
+    encoding: Mapped[str] = mapped_column(String(8))  # GSM-7 | UCS-2
+    segments: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    cost_currency: Mapped[str | None] = mapped_column(String(3))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    send_after: Mapped[datetime | None] = mapped_column(UtcDateTime)  # quiet hours defer here
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    farmer: Mapped[Farmer | None] = relationship()

@@ -1,0 +1,30 @@
+"""Farmers' requests for a human: pest and disease reports, call-backs, recorded questions."""
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from farmdb.models.base import Base, Timestamps
+from farmdb.models.catalogue import Crop
+from farmdb.models.farmers import Farmer
+
+REQUEST_KINDS = ("pest_report", "callback", "question")
+REQUEST_STATUSES = ("open", "assigned", "answered", "closed")
+
+
+class ExpertRequest(Timestamps, Base):
+    __tablename__ = "expert_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket: Mapped[str] = mapped_column(String(12), unique=True)  # what the farmer quotes on the phone
+    farmer_id: Mapped[int | None] = mapped_column(ForeignKey("farmers.id", ondelete="SET NULL"), index=True)
+    crop_id: Mapped[int | None] = mapped_column(ForeignKey("crops.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str | None] = mapped_column(Text)
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    assigned_to: Mapped[str | None] = mapped_column(String(80))
+
+    farmer: Mapped[Farmer | None] = relationship()
+    crop: Mapped[Crop | None] = relationship()

@@ -1,0 +1,73 @@
+"""The Flask gateway: provider webhooks in, dialog replies out. `create_app` is the only way to build it."""
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from flask import Flask, g, request
+
+from gateway import errors, health, metrics
+from gateway.backends import Backends
+from gateway.logs import configure_logging, request_id
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def create_app(settings: Settings | None = None, *, backends: Backends | None = None) -> Flask:
+    """Build the app from settings (the environment when none given). Tests pass their own backends."""
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        JSON_SORT_KEYS=False,
+        KHETI_SETTINGS=settings,
+    )
+    backends = backends or Backends.open(settings)
+    app.extensions["kheti"] = backends
+    # Tasks queued from requests run in this process when there is no broker: let them share these backends.
+    from workers import runtime
+    runtime.install(settings, backends)
+
+    from farmdb.migrate import head_revision
+    app.config["KHETI_SCHEMA_HEAD"] = head_revision()
+
+    _init_request_ids(app)
+    errors.init_app(app)
+    metrics.init_app(app)
+    app.register_blueprint(health.bp)
+
+    if settings.embedded:
+        log.info("running on the embedded default: SQLite at %s, in-process Redis stand-in, in-process tasks",
+                 settings.sqlalchemy_url)
+    return app
+
+
+def _init_request_ids(app: Flask) -> None:
+    """Take the load balancer's X-Request-ID when it is sane, else make one; it goes on every log line and back."""
+
+    @app.before_request
+    def _assign():
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id_token = request_id.set(g.request_id)
+
+    @app.after_request
+    def _echo(response):
+        if "request_id" in g:
+            response.headers["X-Request-ID"] = g.request_id
+        route = request.url_rule.rule if request.url_rule else "<unmatched>"
+        log.info("%s %s %s", request.method, route, response.status_code,
+                 extra={"method": request.method, "route": route, "status": response.status_code})
+        return response
+
+    @app.teardown_request
+    def _reset(_exc):
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id.reset(token)

@@ -1,0 +1,180 @@
+"""`kheti`: one command line for operators and developers. Later issues add their subcommands to `main`."""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from gateway.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    """Read the settings, or stop with one line naming the bad variable (no traceback for a configuration slip)."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        click.echo(f"kheti: configuration error: {exc}", err=True)
+        sys.exit(2)
+    from gateway.logs import configure_logging
+    configure_logging(settings.log_level)
+    return settings
+
+
+def with_settings(command):
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        return command(_settings(), *args, **kwargs)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Kheti Sahayak telecom service: USSD, SMS and voice help for farmers."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all).")
+@click.option("--port", type=int, default=None, help="Port (default: PORT, 5000).")
+@click.option("--prod", is_flag=True, help="Run under gunicorn with production settings instead of the dev server.")
+@with_settings
+def serve(settings: Settings, host: str, port: int | None, prod: bool):
+    """Serve the gateway."""
+    port = port or settings.port
+    if prod:
+        conf = Path(__file__).with_name("gunicorn_conf.py")
+        os.environ["PORT"] = str(port)
+        os.execvp("gunicorn", ["gunicorn", "--config", str(conf), "gateway.wsgi:app"])
+    from gateway import create_app
+    app = create_app(settings)
+    click.echo(f"Kheti Sahayak gateway on http://{host}:{port}  (health: /healthz, readiness: /readyz)", err=True)
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--queues", "-Q", default="sms.priority,sms.bulk,default", show_default=True)
+@click.option("--concurrency", "-c", type=int, default=None, help="Processes (default: one per core).")
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@with_settings
+def worker(settings: Settings, queues: str, concurrency: int | None, celery_args: tuple[str, ...]):
+    """Run a Celery worker (needs CELERY_BROKER_URL)."""
+    app = _celery_for(settings, "worker")
+    argv = ["worker", "--queues", queues, "--loglevel", settings.log_level]
+    if concurrency:
+        argv += ["--concurrency", str(concurrency)]
+    app.worker_main(argv + list(celery_args))
+
+
+@main.command()
+@with_settings
+def beat(settings: Settings):
+    """Run the Celery beat scheduler for periodic jobs (exactly one per deployment)."""
+    app = _celery_for(settings, "beat")
+    schedule = Path(settings.var_dir) / "celerybeat-schedule"
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    app.start(["beat", "--loglevel", settings.log_level, "--schedule", str(schedule)])
+
+
+def _celery_for(settings: Settings, what: str):
+    if settings.tasks_in_process:
+        click.echo(f"kheti: configuration error: CELERY_BROKER_URL: must be set to run a {what} "
+                   "(without it, tasks already run inside the gateway process)", err=True)
+        sys.exit(2)
+    from gateway.backends import Backends
+    from workers import runtime
+    from workers.celery_app import celery
+    runtime.install(settings, Backends.open(settings))
+    return celery
+
+
+@main.group()
+def db():
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_settings
+def db_upgrade(settings: Settings, revision: str):
+    """Migrate the database schema up to REVISION."""
+    from farmdb import migrate
+    migrate.upgrade(settings.sqlalchemy_url, revision)
+    click.echo(f"database at {revision}: {_display_url(settings)}", err=True)
+
+
+@db.command("current")
+@with_settings
+def db_current(settings: Settings):
+    """Show the schema revision of the database and the newest one this code knows."""
+    from farmdb import migrate
+    from farmdb.db import make_engine
+    engine = make_engine(settings.sqlalchemy_url)
+    click.echo(f"database: {migrate.current_revision(engine) or '(empty)'}  code: {migrate.head_revision()}")
+    engine.dispose()
+
+
+@main.command()
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="Also load demo prices, forecasts and a demo farmer (not for production).")
+@with_settings
+def seed(settings: Settings, demo: bool):
+    """Load reference data (states, districts, crops, mandis, advisories, plans); running it again changes nothing."""
+    from farmdb.db import make_engine, make_sessionmaker
+    from farmdb.seed import load_all
+    engine = make_engine(settings.sqlalchemy_url)
+    with make_sessionmaker(engine)() as session, session.begin():
+        counts = load_all(session, demo_data=demo)
+    engine.dispose()
+    click.echo("seeded: " + ", ".join(f"{name} {n}" for name, n in counts.items()), err=True)
+
+
+@main.command("config")
+@with_settings
+def show_config(settings: Settings):
+    """Print every setting as the service sees it (secrets hidden)."""
+    for name, value in settings.described():
+        click.echo(f"{name:22} {value}")
+
+
+@main.group()
+def sms():
+    """Outbound SMS by hand, for operators."""
+
+
+@sms.command("send")
+@click.argument("phone")
+@click.argument("text")
+@click.option("--locale", default="en", show_default=True)
+@with_settings
+def sms_send(settings: Settings, phone: str, text: str, locale: str):
+    """Queue one service SMS to PHONE (sent by the configured SMS_PROVIDER)."""
+    import uuid
+
+    from farmdb.phones import InvalidPhoneNumber, mask_phone, to_e164
+    from gateway.backends import Backends
+    from workers import runtime
+    from workers.outbox import queue_sms
+    try:
+        e164 = to_e164(phone, settings.default_region)
+    except InvalidPhoneNumber as exc:
+        raise click.BadParameter(str(exc), param_hint="PHONE")
+    backends = Backends.open(settings)
+    runtime.install(settings, backends)
+    with backends.sessions() as session, session.begin():
+        message = queue_sms(session, phone=e164, body=text, locale=locale, category="service_implicit",
+                            purpose="operator", idempotency_key=f"operator:{uuid.uuid4().hex}")
+    with backends.sessions() as session:
+        from farmdb.models import OutboundMessage
+        status = session.get(OutboundMessage, message.id).status
+    click.echo(f"outbox #{message.id} to {mask_phone(e164)}: {message.segments} segment(s) {message.encoding}, "
+               f"{status}", err=True)
+
+
+def _display_url(settings: Settings) -> str:
+    return dict(settings.described())["DATABASE_URL"] if settings.database_url else settings.sqlalchemy_url
+
+
+if __name__ == "__main__":
+    main()

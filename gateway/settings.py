@@ -1,0 +1,234 @@
+"""Settings: every knob of the service, read from the environment in this one place.
+
+Each variable is declared once in VARIABLES (name, default, parser, meaning); `Settings.from_env` reads them all and
+raises SettingsError naming the first bad one, so start-up fails with one clear line instead of a traceback later.
+The README's configuration table and `kheti config` are printed from the same declarations.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Callable, Mapping
+from urllib.parse import urlsplit
+
+import phonenumbers
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+LOCALES = ("en", "hi", "mr")
+SMS_PROVIDERS = ("console", "africastalking", "twilio")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(ValueError):
+    """A variable has a value the service cannot run with; str() is the one line to show the operator."""
+
+    def __init__(self, variable: str, problem: str):
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+# Parsers take the raw string and return the typed value or raise ValueError with a short reason.
+
+def _database_url(raw: str) -> str:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ValueError(f"not a database URL: {raw!r} (expected postgresql://user@host/db or sqlite:///path)")
+    if url.get_backend_name() not in ("postgresql", "sqlite"):
+        raise ValueError(f"unsupported database {url.get_backend_name()!r} (use postgresql or sqlite)")
+    return raw
+
+
+def _redis_url(raw: str) -> str:
+    if urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(f"not a Redis URL: {raw!r} (expected redis://host:6379/0)")
+    return raw
+
+
+def _broker_url(raw: str) -> str:
+    if urlsplit(raw).scheme not in ("redis", "rediss", "amqp", "amqps", "pyamqp", "memory"):
+        raise ValueError(f"not a broker URL: {raw!r} (expected redis://host:6379/1 or amqp://user:pass@host//)")
+    return raw
+
+
+def _http_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an http(s) URL: {raw!r}")
+    return raw.rstrip("/")
+
+
+def _choice(options: tuple[str, ...], fold: Callable[[str], str] = str.lower) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = fold(raw.strip())
+        if value not in options:
+            raise ValueError(f"{raw!r} is not one of {', '.join(options)}")
+        return value
+    return parse
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a whole number")
+        if not low <= value <= high:
+            raise ValueError(f"{value} is outside {low}..{high}")
+        return value
+    return parse
+
+
+def _region(raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"{raw!r} is not a phone region code such as IN or KE")
+    return value
+
+
+def _sender_id(raw: str) -> str:
+    # AT alphanumeric sender ids and DLT headers are at most 11 characters; short codes are digits.
+    if not re.fullmatch(r"[A-Za-z0-9 ]{1,11}|\+?\d{3,15}", raw):
+        raise ValueError(f"{raw!r} is not a sender id (1-11 letters/digits) or a phone number")
+    return raw
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str | None
+    parse: Callable[[str], object]
+    meaning: str
+    secret: bool = False
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("DATABASE_URL", None, _database_url,
+             "Farmer database. Unset: SQLite file var/kheti.sqlite3. Production: postgresql://user:pass@host/db"),
+    Variable("REDIS_URL", None, _redis_url,
+             "Sessions, caches and rate limits. Unset: an in-process stand-in (fakeredis), one process only"),
+    Variable("CELERY_BROKER_URL", None, _broker_url,
+             "Task broker for the workers (redis:// or amqp://). Unset: tasks run in-process, no worker needed"),
+    Variable("SMS_PROVIDER", "console", _choice(SMS_PROVIDERS),
+             "Who sends SMS: console (log + outbox only), africastalking or twilio"),
+    Variable("AT_USERNAME", None, _text, "Africa's Talking app username (`sandbox` for the sandbox)"),
+    Variable("AT_API_KEY", None, _text, "Africa's Talking API key", secret=True),
+    Variable("AT_SENDER_ID", None, _sender_id, "Africa's Talking sender id or short code (the DLT header in India)"),
+    Variable("AT_WEBHOOK_TOKEN", None, _text,
+             "Secret every /africastalking/* callback URL must carry as ?token=. Unset only for local development",
+             secret=True),
+    Variable("TWILIO_ACCOUNT_SID", None, _text, "Twilio account SID (AC...)"),
+    Variable("TWILIO_AUTH_TOKEN", None, _text, "Twilio auth token; also verifies X-Twilio-Signature", secret=True),
+    Variable("TWILIO_FROM", None, _text, "Twilio sender: a phone number (+1...) or a messaging service SID (MG...)"),
+    Variable("PUBLIC_BASE_URL", None, _http_url,
+             "The URL providers call us at (https://sms.example.org); needed behind a proxy for Twilio signatures"),
+    Variable("DEFAULT_LOCALE", "hi", _choice(LOCALES), "Language for farmers we do not know yet: en, hi or mr"),
+    Variable("DEFAULT_REGION", "IN", _region, "Country assumed for phone numbers written without +country code"),
+    Variable("USSD_MAX_CHARS", "182", _int_between(40, 182),
+             "Characters on one USSD screen in GSM-7 (182 for one 160-octet string; some gateways cut at 160)"),
+    Variable("USSD_UCS2_MAX_CHARS", "80", _int_between(20, 80),
+             "Characters on one USSD screen when it needs UCS-2 (any Devanagari letter)"),
+    Variable("MAX_REQUEST_BYTES", "65536", _int_between(1024, 10 * 1024 * 1024),
+             "Largest request body the gateway accepts; larger ones get 413"),
+    Variable("PORT", "5000", _int_between(1, 65535), "Port `kheti serve` listens on"),
+    Variable("LOG_LEVEL", "INFO", _choice(LOG_LEVELS, str.upper), "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+    Variable("VAR_DIR", "var", _text, "Folder for the embedded SQLite database and other local state"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    redis_url: str | None
+    celery_broker_url: str | None
+    sms_provider: str
+    at_username: str | None
+    at_api_key: str | None
+    at_sender_id: str | None
+    at_webhook_token: str | None
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    twilio_from: str | None
+    public_base_url: str | None
+    default_locale: str
+    default_region: str
+    ussd_max_chars: int
+    ussd_ucs2_max_chars: int
+    max_request_bytes: int
+    port: int
+    log_level: str
+    var_dir: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        """Read and check every variable; `overrides` (by field name) win over the environment, for tests."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for var in VARIABLES:
+            raw = environ.get(var.name)
+            if raw is not None and raw.strip() == "":
+                raw = None  # VAR= in a compose file means "not set"
+            if raw is None:
+                raw = var.default
+            try:
+                values[var.name.lower()] = None if raw is None else var.parse(raw)
+            except ValueError as exc:
+                raise SettingsError(var.name, str(exc)) from None
+        values.update(overrides)
+        settings = cls(**values)
+        settings._check_provider_credentials()
+        return settings
+
+    def _check_provider_credentials(self) -> None:
+        needs = {
+            "africastalking": ("AT_USERNAME", "AT_API_KEY"),
+            "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"),
+        }.get(self.sms_provider, ())
+        for name in needs:
+            if not getattr(self, name.lower()):
+                raise SettingsError(name, f"must be set when SMS_PROVIDER={self.sms_provider}")
+
+    # Derived values: computed, never stored twice.
+
+    @property
+    def embedded(self) -> bool:
+        """True when nothing external is configured: SQLite, fakeredis and in-process tasks."""
+        return not (self.database_url or self.redis_url or self.celery_broker_url)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.var_dir).resolve() / 'kheti.sqlite3'}"
+
+    @property
+    def tasks_in_process(self) -> bool:
+        return self.celery_broker_url is None
+
+    def described(self) -> list[tuple[str, str]]:
+        """(variable, value) for every setting, secrets masked: safe to print or log."""
+        shown = []
+        for var in VARIABLES:
+            value = getattr(self, var.name.lower())
+            if value is None:
+                text = "(unset)"
+            elif var.secret:
+                text = "(set, hidden)"
+            else:
+                text = _hide_password(str(value))
+            shown.append((var.name, text))
+        return shown
+
+
+def _hide_password(value: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@]+@", r"\1***@", value)
+
+
+assert [f.name for f in fields(Settings)] == [v.name.lower() for v in VARIABLES], "keep VARIABLES and Settings in step"

@@ -1,0 +1,144 @@
+"""Fixtures shared by the whole suite.
+
+Real services when TEST_DATABASE_URL / TEST_REDIS_URL are set (CI sets both), the embedded default otherwise:
+- the database: one fresh database per test run (PostgreSQL: created and dropped; SQLite: a temp file), migrated
+  through Alembic and seeded once; after each test the tables a test writes to are emptied again;
+- Redis: the db number in TEST_REDIS_URL, flushed around each test; else a fresh fakeredis server per test.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date
+
+import fakeredis
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from farmdb import migrate
+from farmdb.db import make_engine, make_sessionmaker
+from farmdb.seed import load_all
+from gateway import create_app
+from gateway.backends import Backends, connect_redis
+from gateway.settings import Settings
+
+# Demo data is dated; tests pin the day so their expectations do not move with the calendar.
+SEED_DAY = date(2026, 7, 15)
+
+# Tables a test may write to; reference tables (states, crops, ...) stay as seeded.
+MUTABLE_TABLES = ("consent_events", "farmer_crops", "subscriptions", "payments", "expert_requests",
+                  "inbound_messages", "outbound_messages", "farmers")
+
+
+def pytest_report_header(config):
+    db = os.environ.get("TEST_DATABASE_URL")
+    rd = os.environ.get("TEST_REDIS_URL")
+    return [f"database: {_safe(db) if db else 'embedded SQLite'}", f"redis: {rd or 'embedded fakeredis'}"]
+
+
+def _safe(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _create_database(tmp_path_factory) -> tuple[str, callable]:
+    """A brand-new empty database for this run; returns its URL and how to drop it."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        path = tmp_path_factory.mktemp("db") / "kheti-test.sqlite3"
+        return f"sqlite:///{path}", lambda: None
+    name = f"kheti_test_{uuid.uuid4().hex[:10]}"
+    admin_url = make_url(base).set(drivername="postgresql+psycopg")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return admin_url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """Migrated and seeded once per run."""
+    url, drop = _create_database(tmp_path_factory)
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session, session.begin():
+        load_all(session, today=SEED_DAY)
+    engine.dispose()
+    yield url
+    drop()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path_factory):
+    """A database with nothing in it, not even the schema: for migration and seed tests."""
+    url, drop = _create_database(tmp_path_factory)
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine):
+    yield make_sessionmaker(engine)
+    with engine.begin() as conn:
+        for table in MUTABLE_TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def db(sessions):
+    with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def redis_client():
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        client = connect_redis(url)
+        client.flushdb()
+        yield client
+        client.flushdb()
+        client.close()
+    else:
+        yield fakeredis.FakeRedis(server=fakeredis.FakeServer())
+
+
+@pytest.fixture
+def settings(database_url):
+    return Settings.from_env({}, database_url=database_url, redis_url=os.environ.get("TEST_REDIS_URL"))
+
+
+@pytest.fixture
+def backends(engine, sessions, redis_client):
+    return Backends(engine=engine, sessions=sessions, redis=redis_client)
+
+
+@pytest.fixture
+def app(settings, backends):
+    app = create_app(settings, backends=backends)
+    app.config.update(TESTING=True)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def unreachable_redis() -> redis.Redis:
+    """A real client aimed at a port nothing listens on: how a Redis outage looks to the app."""
+    return connect_redis("redis://127.0.0.1:1/0")

@@ -1,0 +1,87 @@
+"""The `kheti` command as an operator meets it: the installed console script, in a clean environment."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+KHETI = shutil.which("kheti", path=str(Path(sys.executable).parent)) or "kheti"
+
+
+def _env(extra=None) -> dict:
+    """The caller's environment without any service configuration: the embedded default."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "CELERY_", "TEST_"))}
+    return {**clean, **(extra or {})}
+
+
+def _run(*args, env=None, timeout=60):
+    return subprocess.run([KHETI, *args], capture_output=True, text=True, timeout=timeout, env=_env(env))
+
+
+def test_a_bad_database_url_stops_start_up_with_one_line():
+    started = time.perf_counter()
+    result = _run("serve", env={"DATABASE_URL": "nonsense"})
+    assert result.returncode == 2
+    assert time.perf_counter() - started < 10
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "DATABASE_URL" in lines[0] and "nonsense" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_config_shows_settings_without_secrets():
+    result = _run("config", env={"AT_WEBHOOK_TOKEN": "hunter2", "REDIS_URL": "redis://:pw@cache:6379/0"})
+    assert result.returncode == 0
+    assert "AT_WEBHOOK_TOKEN       (set, hidden)" in result.stdout
+    assert "redis://:***@cache:6379/0" in result.stdout and "hunter2" not in result.stdout
+
+
+def test_a_worker_needs_a_broker():
+    result = _run("worker")
+    assert result.returncode == 2 and "CELERY_BROKER_URL" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_upgrade_seed_serve_on_the_embedded_default(tmp_path):
+    env = {"VAR_DIR": str(tmp_path / "var")}
+    assert _run("db", "upgrade", env=env).returncode == 0
+    seeded = _run("seed", env=env)
+    assert seeded.returncode == 0 and "districts 641" in seeded.stderr
+    sent = _run("sms", "send", "9876543210", "Test from the operator", env=env)
+    assert sent.returncode == 0 and "to +91******3210: 1 segment(s) GSM-7, sent" in sent.stderr
+    assert "Test from the operator" in sent.stderr  # the console sender's log line
+
+    port = _free_port()
+    server = subprocess.Popen([KHETI, "serve", "--port", str(port)], env=_env(env),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if _get(f"http://127.0.0.1:{port}/healthz") == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert _get(f"http://127.0.0.1:{port}/healthz") == 200
+        assert _get(f"http://127.0.0.1:{port}/readyz") == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert (tmp_path / "var" / "kheti.sqlite3").exists()

@@ -1,0 +1,50 @@
+import pytest
+from flask import abort, request
+
+
+@pytest.fixture
+def app_with_faults(app):
+    @app.post("/test/needs-field")
+    def needs_field():  # reads the form as a webhook does: that is when an oversized body is refused
+        if "phoneNumber" not in request.form:
+            abort(400, description="missing form field: phoneNumber")
+        return "ok"
+
+    @app.get("/test/boom")
+    def boom():
+        raise RuntimeError("secret internals at /srv/app.py line 42")
+
+    return app
+
+
+@pytest.mark.parametrize("method, path, kwargs, status, reason", [
+    ("get", "/no/such/page", {}, 404, "not_found"),
+    ("post", "/healthz", {}, 405, "method_not_allowed"),
+    ("post", "/test/needs-field", {}, 400, "bad_request"),
+    ("post", "/test/needs-field", {"data": {"phoneNumber": "+919876543210", "text": "1*" * 35_000}}, 413,
+     "request_entity_too_large"),
+    ("get", "/test/boom", {}, 500, "internal_server_error"),
+])
+def test_errors_are_short_json_with_a_reason(app_with_faults, method, path, kwargs, status, reason):
+    response = getattr(app_with_faults.test_client(), method)(path, **kwargs)
+    assert response.status_code == status
+    assert response.is_json
+    assert response.json["error"] == reason
+    assert response.json["message"]
+
+
+def test_a_405_lists_the_allowed_methods(client):
+    response = client.delete("/readyz")
+    assert {m.strip() for m in response.headers["Allow"].split(",")} >= {"GET"}
+
+
+def test_a_500_reveals_no_internals(app_with_faults, caplog):
+    response = app_with_faults.test_client().get("/test/boom")
+    body = response.get_data(as_text=True)
+    assert "secret internals" not in body and "Traceback" not in body and "RuntimeError" not in body
+    assert any("unhandled error" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_a_400_keeps_the_reason(app_with_faults):
+    response = app_with_faults.test_client().post("/test/needs-field")
+    assert response.json["message"] == "missing form field: phoneNumber"

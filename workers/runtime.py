@@ -1,0 +1,25 @@
+"""What a task needs to run: the backends and the settings of this process.
+
+The gateway installs its own backends when tasks run in-process (so both share one SQLite file and one Redis
+stand-in); a worker process installs them from the environment on first use.
+"""
+from __future__ import annotations
+
+from gateway.backends import Backends
+from gateway.settings import Settings
+from workers import celery_app
+
+_current: tuple[Settings, Backends] | None = None
+
+
+def install(settings: Settings, backends: Backends) -> None:
+    global _current
+    celery_app.configure(settings)
+    _current = (settings, backends)
+
+
+def current() -> tuple[Settings, Backends]:
+    if _current is None:
+        settings = Settings.from_env()
+        install(settings, Backends.open(settings))
+    return _current

@@ -1,0 +1,32 @@
+"""SMS senders: one module per provider, each a `send(message) -> Receipt`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from farmdb.models import OutboundMessage
+from gateway.settings import Settings
+
+
+@dataclass(frozen=True)
+class Receipt:
+    provider: str
+    provider_message_id: str
+    status: str  # our status after the hand-over: "sent" or "queued" at the provider
+    provider_status: str | None = None
+    cost: Decimal | None = None
+    cost_currency: str | None = None
+
+
+class Sender(Protocol):
+    name: str
+
+    def send(self, message: OutboundMessage) -> Receipt: ...
+
+
+def sender_for(settings: Settings) -> Sender:
+    if settings.sms_provider == "console":
+        from workers.senders.console import ConsoleSender
+        return ConsoleSender()
+    raise NotImplementedError(f"SMS_PROVIDER={settings.sms_provider}: provider senders arrive with the outbound issue")
