@@ -42,9 +42,10 @@ def _safe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _create_database(tmp_path_factory) -> tuple[str, callable]:
-    """A brand-new empty database for this run; returns its URL and how to drop it."""
-    base = os.environ.get("TEST_DATABASE_URL")
+def _create_database(tmp_path_factory, kind: str | None = None) -> tuple[str, callable]:
+    """A brand-new empty database; returns its URL and how to drop it. `kind` "sqlite" forces SQLite, otherwise
+    PostgreSQL when TEST_DATABASE_URL is set."""
+    base = None if kind == "sqlite" else os.environ.get("TEST_DATABASE_URL")
     if not base:
         path = tmp_path_factory.mktemp("db") / "kheti-test.sqlite3"
         return f"sqlite:///{path}", lambda: None
@@ -79,6 +80,18 @@ def database_url(tmp_path_factory):
 def empty_database_url(tmp_path_factory):
     """A database with nothing in it, not even the schema: for migration and seed tests."""
     url, drop = _create_database(tmp_path_factory)
+    yield url
+    drop()
+
+
+# Both databases the service supports: SQLite always, PostgreSQL when the run has one.
+DATABASE_KINDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+def empty_database_url_each(request, tmp_path_factory):
+    """Like empty_database_url, once per supported database."""
+    url, drop = _create_database(tmp_path_factory, request.param)
     yield url
     drop()
 

@@ -8,7 +8,8 @@ from farmdb.db import make_engine
 from farmdb.models import Base
 
 
-def test_upgrade_from_empty_matches_the_models_then_downgrades_to_nothing(empty_database_url):
+def test_upgrade_from_empty_matches_the_models_then_downgrades_to_nothing(empty_database_url_each):
+    empty_database_url = empty_database_url_each
     engine = make_engine(empty_database_url)
     assert migrate.current_revision(engine) is None
 
