@@ -11,13 +11,19 @@ import click
 from gateway.settings import Settings, SettingsError
 
 
+class KhetiGroup(click.Group):
+    """A configuration problem found anywhere in a command stops it with one line naming the variable."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            click.echo(f"kheti: configuration error: {exc}", err=True)
+            sys.exit(2)
+
+
 def _settings() -> Settings:
-    """Read the settings, or stop with one line naming the bad variable (no traceback for a configuration slip)."""
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        click.echo(f"kheti: configuration error: {exc}", err=True)
-        sys.exit(2)
+    settings = Settings.from_env()
     from gateway.logs import configure_logging
     configure_logging(settings.log_level)
     return settings
@@ -30,7 +36,7 @@ def with_settings(command):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=KhetiGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Kheti Sahayak telecom service: USSD, SMS and voice help for farmers."""
 
@@ -46,7 +52,8 @@ def serve(settings: Settings, host: str, port: int | None, prod: bool):
     if prod:
         conf = Path(__file__).with_name("gunicorn_conf.py")
         os.environ["PORT"] = str(port)
-        os.execvp("gunicorn", ["gunicorn", "--config", str(conf), "gateway.wsgi:app"])
+        # Through this interpreter: gunicorn need not be on PATH (an unactivated virtualenv).
+        os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--config", str(conf), "gateway.wsgi:app"])
     from gateway import create_app
     app = create_app(settings)
     click.echo(f"Kheti Sahayak gateway on http://{host}:{port}  (health: /healthz, readiness: /readyz)", err=True)
@@ -79,9 +86,8 @@ def beat(settings: Settings):
 
 def _celery_for(settings: Settings, what: str):
     if settings.tasks_in_process:
-        click.echo(f"kheti: configuration error: CELERY_BROKER_URL: must be set to run a {what} "
-                   "(without it, tasks already run inside the gateway process)", err=True)
-        sys.exit(2)
+        raise SettingsError("CELERY_BROKER_URL", f"must be set to run a {what} "
+                            "(without it, tasks already run inside the gateway process)")
     from gateway.backends import Backends
     from workers import runtime
     from workers.celery_app import celery

@@ -54,5 +54,5 @@ def configure_logging(level: str) -> None:
         handler.setFormatter(JsonFormatter())
         handler._kheti = True
         root.addHandler(handler)
-    for noisy in ("werkzeug", "urllib3", "twilio.http_client"):
+    for noisy in ("werkzeug", "urllib3", "twilio.http_client", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -14,6 +14,8 @@ _current: tuple[Settings, Backends] | None = None
 
 def install(settings: Settings, backends: Backends) -> None:
     global _current
+    from workers.senders import sender_for
+    sender_for(settings)  # an unusable SMS provider stops start-up here, with its reason
     celery_app.configure(settings)
     _current = (settings, backends)
 

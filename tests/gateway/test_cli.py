@@ -68,20 +68,34 @@ def test_upgrade_seed_serve_on_the_embedded_default(tmp_path):
     assert sent.returncode == 0 and "to +91******3210: 1 segment(s) GSM-7, sent" in sent.stderr
     assert "Test from the operator" in sent.stderr  # the console sender's log line
 
-    port = _free_port()
-    server = subprocess.Popen([KHETI, "serve", "--port", str(port)], env=_env(env),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if _get(f"http://127.0.0.1:{port}/healthz") == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        assert _get(f"http://127.0.0.1:{port}/healthz") == 200
-        assert _get(f"http://127.0.0.1:{port}/readyz") == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    for mode in ([], ["--prod"]):  # the development server, then gunicorn as in the image
+        port = _free_port()
+        server = subprocess.Popen([KHETI, "serve", "--port", str(port), *mode],
+                                  env=_env({**env, "WEB_CONCURRENCY": "2"}),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait_until_serving(port)
+            assert _get(f"http://127.0.0.1:{port}/healthz") == 200
+            assert _get(f"http://127.0.0.1:{port}/readyz") == 200
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
     assert (tmp_path / "var" / "kheti.sqlite3").exists()
+
+
+def _wait_until_serving(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            _get(f"http://127.0.0.1:{port}/healthz")
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
+def test_a_provider_without_a_sender_stops_start_up():
+    result = _run("serve", env={"SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t",
+                                "TWILIO_FROM": "+15005550006"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("kheti: configuration error: SMS_PROVIDER: sending through twilio is not "
+                                      "built yet; use console")

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from farmdb.models import OutboundMessage
-from gateway.settings import Settings
+from gateway.settings import Settings, SettingsError
 
 
 @dataclass(frozen=True)
@@ -29,4 +29,5 @@ def sender_for(settings: Settings) -> Sender:
     if settings.sms_provider == "console":
         from workers.senders.console import ConsoleSender
         return ConsoleSender()
-    raise NotImplementedError(f"SMS_PROVIDER={settings.sms_provider}: provider senders arrive with the outbound issue")
+    # Refuse at start-up rather than leave messages stuck in "sending" at run time.
+    raise SettingsError("SMS_PROVIDER", f"sending through {settings.sms_provider} is not built yet; use console")
