@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from datetime import date
+from typing import Callable
 
 from flask import Flask, g, request
 
@@ -17,8 +19,9 @@ log = logging.getLogger(__name__)
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-def create_app(settings: Settings | None = None, *, backends: Backends | None = None) -> Flask:
-    """Build the app from settings (the environment when none given). Tests pass their own backends."""
+def create_app(settings: Settings | None = None, *, backends: Backends | None = None,
+               clock: Callable[[], date] | None = None) -> Flask:
+    """Build the app from settings (the environment when none given). Tests pass their own backends and clock."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
 
@@ -41,6 +44,13 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     errors.init_app(app)
     metrics.init_app(app)
     app.register_blueprint(health.bp)
+
+    from gateway.africastalking import bp as africastalking
+    from gateway.conversations import Conversations
+    app.extensions["kheti_conversations"] = Conversations(settings, backends, clock=clock)
+    app.register_blueprint(africastalking)
+    if settings.at_webhook_token is None:
+        log.warning("AT_WEBHOOK_TOKEN is not set: anyone can call /africastalking/*. Set it outside development.")
 
     if settings.embedded:
         log.info("running on the embedded default: SQLite at %s, in-process Redis stand-in, in-process tasks",

@@ -100,6 +100,22 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _timezone(raw: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{raw!r} is not a time zone such as Asia/Kolkata or Africa/Nairobi")
+    return raw
+
+
+def _networks(raw: str) -> frozenset[str]:
+    codes = {part.strip() for part in raw.split(",") if part.strip()}
+    if not all(code.isdigit() for code in codes):
+        raise ValueError(f"{raw!r} is not a comma-separated list of network codes such as 40410,40445")
+    return frozenset(codes)
+
+
 @dataclass(frozen=True)
 class Variable:
     name: str
@@ -135,6 +151,14 @@ VARIABLES: tuple[Variable, ...] = (
              "Characters on one USSD screen in GSM-7 (182 for one 160-octet string; some gateways cut at 160)"),
     Variable("USSD_UCS2_MAX_CHARS", "80", _int_between(20, 80),
              "Characters on one USSD screen when it needs UCS-2 (any Devanagari letter)"),
+    Variable("USSD_UCS2_NETWORKS", "", _networks,
+             "AT networkCodes whose USSD shows Devanagari (UCS-2); others get Hindi and Marathi in Latin letters"),
+    Variable("USSD_SESSION_TTL", "180", _int_between(30, 3600), "Seconds a USSD session lives in Redis after a hop"),
+    Variable("USSD_RESUME_WINDOW", "600", _int_between(0, 3600),
+             "Seconds within which a dropped USSD session can be continued from a new dial (0: never)"),
+    Variable("WEATHER_PROVIDER", "demo", _choice(("demo", "open-meteo")),
+             "demo (the seeded forecast) or open-meteo (live forecast API, no key; cached in Redis for an hour)"),
+    Variable("TIMEZONE", "Asia/Kolkata", _timezone, "Farmers' time zone: what 'today' means for prices and weather"),
     Variable("MAX_REQUEST_BYTES", "65536", _int_between(1024, 10 * 1024 * 1024),
              "Largest request body the gateway accepts; larger ones get 413"),
     Variable("PORT", "5000", _int_between(1, 65535), "Port `kheti serve` listens on"),
@@ -161,6 +185,11 @@ class Settings:
     default_region: str
     ussd_max_chars: int
     ussd_ucs2_max_chars: int
+    ussd_ucs2_networks: frozenset
+    ussd_session_ttl: int
+    ussd_resume_window: int
+    weather_provider: str
+    timezone: str
     max_request_bytes: int
     port: int
     log_level: str
@@ -217,8 +246,10 @@ class Settings:
         shown = []
         for var in VARIABLES:
             value = getattr(self, var.name.lower())
-            if value is None:
+            if value is None or value == frozenset():
                 text = "(unset)"
+            elif isinstance(value, frozenset):
+                text = ",".join(sorted(value))
             elif var.secret:
                 text = "(set, hidden)"
             else:

@@ -142,7 +142,7 @@ def backends(engine, sessions, redis_client):
 
 @pytest.fixture
 def app(settings, backends):
-    app = create_app(settings, backends=backends)
+    app = create_app(settings, backends=backends, clock=lambda: SEED_DAY)
     app.config.update(TESTING=True)
     return app
 
@@ -155,3 +155,39 @@ def client(app):
 def unreachable_redis() -> redis.Redis:
     """A real client aimed at a port nothing listens on: how a Redis outage looks to the app."""
     return connect_redis("redis://127.0.0.1:1/0")
+
+
+@pytest.fixture
+def ussd(client):
+    """A simulated phone: posts exactly what Africa's Talking posts, through the real app."""
+    from gateway.africastalking.simulator import UssdPhone
+
+    def post(form):
+        response = client.post("/africastalking/ussd", data=form)
+        return response.status_code, response.get_data(as_text=True)
+
+    def make(phone: str = "+919812345678", network: str = "40410") -> UssdPhone:
+        return UssdPhone(post=post, phone=phone, network_code=network)
+    return make
+
+
+@pytest.fixture
+def register_farmer(sessions):
+    """Put a consenting farmer in the database, as registration would; returns their id."""
+    from sqlalchemy import select as _select
+
+    from farmdb import farmers
+    from farmdb.models import District as _District
+
+    def make(phone="+919812345678", locale="en", name="Asha Pawar", district="Nashik", crops=("onion", "soybean"),
+             sown=None):
+        with sessions() as db, db.begin():
+            place = db.scalar(_select(_District).where(_District.name == district))
+            farmer = farmers.register(db, phone=phone, name=name, locale=locale, state_id=place.state_id,
+                                      district_id=place.id, crops=crops, channel="operator",
+                                      consent_notice="reg.consent.notice")
+            for fc in farmer.crops:
+                if sown and fc.crop.code in sown:
+                    fc.sown_on = sown[fc.crop.code]
+            return farmer.id
+    return make

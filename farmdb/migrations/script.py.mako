@@ -6,7 +6,8 @@ Create Date: ${create_date}
 """
 from alembic import op
 import sqlalchemy as sa
-from farmdb.types import JsonDoc, UtcDateTime  # noqa: F401 (used by generated columns)
+import farmdb.types  # noqa: F401 (autogenerate writes farmdb.types.UtcDateTime(...); prefer UtcDateTime())
+from farmdb.types import JsonDoc, UtcDateTime  # noqa: F401
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

@@ -72,3 +72,23 @@ class OutboundMessage(Timestamps, Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     farmer: Mapped[Farmer | None] = relationship()
+
+
+class UssdSession(Base):
+    """Africa's Talking's end-of-session notification: how each USSD session ended, for operators."""
+
+    __tablename__ = "ussd_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64), unique=True)
+    phone: Mapped[str] = mapped_column(String(16), index=True)
+    service_code: Mapped[str | None] = mapped_column(String(32))
+    network_code: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # Success | Incomplete | Failed (as AT sends it)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    hops: Mapped[int | None] = mapped_column(Integer)
+    last_screen: Mapped[str | None] = mapped_column(Text)
+    input: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    cost: Mapped[str | None] = mapped_column(String(32))
+    ended_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

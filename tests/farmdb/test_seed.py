@@ -120,8 +120,9 @@ def test_advisories_cover_every_stage_of_the_main_crops_in_three_languages(db):
         for stage in crop.stages:
             assert (code, stage["stage"]) in covered
     for advisory in advisories:
-        assert set(advisory.texts) == {"en", "hi", "mr"}, advisory.key
+        assert set(advisory.texts) == {"en", "hi", "mr", "hi_Latn", "mr_Latn"}, advisory.key
         assert all(0 < len(t) <= 300 for t in advisory.texts.values()), advisory.key
+        assert advisory.texts["hi_Latn"].isascii() and advisory.texts["mr_Latn"].isascii(), advisory.key
 
 
 def test_demo_prices_are_plausible_and_dated_from_the_seed_day(db):

@@ -1,0 +1,59 @@
+"""A dialog: the screens of all flows, checked when loaded.
+
+Checks: ids are unique, every exit leads to a screen that exists, every screen can be reached from an entry, and
+every message id a screen declares is translated in every shipped catalogue.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+from dialogs.model import Profile
+from dialogs.screens import Screen
+from dialogs.texts import CATALOGUES, texts
+
+
+class DialogError(ValueError):
+    pass
+
+
+class Dialog:
+    def __init__(self, screens: list[Screen], *, home: str, welcome: str, resume: str,
+                 catalogues: tuple[str, ...] = CATALOGUES):
+        self.screens: dict[str, Screen] = {}
+        for screen in screens:
+            if screen.id in self.screens:
+                raise DialogError(f"two screens are called {screen.id!r}")
+            self.screens[screen.id] = screen
+        self.home_screen, self.welcome_screen, self.resume_screen = home, welcome, resume
+        # Where a session may begin: nothing to "continue" from these.
+        self.entry_screens = frozenset({home, welcome, resume})
+        self._validate(catalogues)
+
+    def __getitem__(self, screen_id: str) -> Screen:
+        return self.screens[screen_id]
+
+    def home(self, profile: Profile | None) -> str:
+        return self.home_screen if profile else self.welcome_screen
+
+    def _validate(self, catalogues: tuple[str, ...]) -> None:
+        problems = []
+        for screen in self.screens.values():
+            for target in screen.exits():
+                if target not in self.screens:
+                    problems.append(f"{screen.id}: exit to unknown screen {target!r}")
+        reached, queue = set(self.entry_screens), deque(self.entry_screens)
+        while queue:
+            for target in self.screens[queue.popleft()].exits():
+                if target in self.screens and target not in reached:
+                    reached.add(target)
+                    queue.append(target)
+        problems += [f"{sid}: cannot be reached from {sorted(self.entry_screens)}"
+                     for sid in self.screens if sid not in reached]
+        for catalogue in catalogues:
+            locale, _, script = catalogue.partition("_")
+            catalogue_texts = texts(locale, latin=bool(script))
+            for screen in self.screens.values():
+                problems += [f"{screen.id}: {key!r} is not translated in {catalogue}"
+                             for key in sorted(screen.keys()) if key and not catalogue_texts.has(key)]
+        if problems:
+            raise DialogError("dialog definition is broken:\n  " + "\n  ".join(problems))

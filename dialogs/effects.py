@@ -1,0 +1,68 @@
+"""What should happen because of a hop, described as data. The gateway carries these out in one database
+transaction after the engine returns; SMS and payment links go to the workers after that transaction commits."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RegisterFarmer:
+    phone: str
+    name: str
+    locale: str
+    state_id: int
+    district_id: int
+    crops: tuple[str, ...]
+    channel: str
+    consent_notice: str  # the message id of the notice the farmer agreed to
+
+
+@dataclass(frozen=True)
+class UpdateFarmer:
+    farmer_id: int
+    locale: str | None = None
+    state_id: int | None = None
+    district_id: int | None = None
+    crops: tuple[str, ...] | None = None
+    sms_opted_out: bool | None = None
+
+
+@dataclass(frozen=True)
+class EraseFarmer:
+    """Consent withdrawn: delete the farmer's personal data, keep the consent record (DPDP Act)."""
+    farmer_id: int
+    channel: str
+    notice: str
+
+
+@dataclass(frozen=True)
+class CreateExpertRequest:
+    ticket: str
+    farmer_id: int
+    kind: str  # pest_report | callback | question
+    channel: str
+    crop: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class SendSms:
+    phone: str
+    body: str
+    locale: str
+    purpose: str  # advisory | ticket | ...
+    idempotency_key: str
+    category: str = "service_implicit"  # a reply to something the farmer asked for
+    farmer_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StartPayment:
+    """A pending Payment for a plan; the workers then send the payment link by SMS."""
+    farmer_id: int
+    plan_code: str
+    idempotency_key: str
+    channel: str
+
+
+Effect = RegisterFarmer | UpdateFarmer | EraseFarmer | CreateExpertRequest | SendSms | StartPayment

@@ -1,0 +1,67 @@
+"""First dial from an unknown number: language, name, state, district, crops, consent (DPDP), then the main menu.
+Nothing is stored about the farmer until they say yes to the consent question."""
+from __future__ import annotations
+
+from dialogs.effects import RegisterFarmer
+from dialogs.engine import Ctx
+from dialogs.model import Profile
+from dialogs.flows.common import (
+    district_choices, find_district, find_state, named_choices, parse_name, state_choices,
+)
+from dialogs.screens import Ask, Choice, End, Go, Menu
+from dialogs.texts import LANGUAGES, N_
+
+CONSENT_NOTICE = N_("reg.consent.notice")
+LANGUAGE_NAMES = {"en": ("English", "English"), "hi": ("हिंदी", "Hindi"), "mr": ("मराठी", "Marathi")}
+
+
+def language_choices(ctx: Ctx) -> list[Choice]:
+    """Each language named in itself and in Latin letters, so anyone can find theirs."""
+    choices = []
+    for code in LANGUAGES:
+        own, latin = LANGUAGE_NAMES[code]
+        text = latin if ctx.event.latin or own == latin else f"{own} ({latin})"
+        choices.append(Choice(text, code, translate=False))
+    return choices
+
+
+def set_language(ctx: Ctx, locale: str) -> None:
+    ctx.session.locale = locale
+
+
+def register(ctx: Ctx, _value) -> Go:
+    answers = ctx.session.answers
+    effect = RegisterFarmer(
+        phone=ctx.event.phone, name=answers["name"], locale=ctx.session.locale, state_id=answers["state_id"],
+        district_id=answers["district_id"], crops=tuple(answers["crops"]), channel=ctx.event.channel,
+        consent_notice=CONSENT_NOTICE,
+    )
+    ctx.effects.append(effect)
+    # Provisional until the gateway has stored the farmer and fills in the real id (farmer_id 0 = not yet saved).
+    ctx.session.profile = Profile(farmer_id=0, name=effect.name, locale=effect.locale, state_id=effect.state_id,
+                                  district_id=effect.district_id, crops=dict.fromkeys(effect.crops))
+    ctx.session.answers.clear()
+    ctx.session.back.clear()
+    return Go("main", remember=False)
+
+
+def crop_choices_all(ctx: Ctx) -> list[Choice]:
+    return named_choices(ctx, ctx.services.crops())
+
+
+SCREENS = [
+    Menu("language", title=N_("language.title"), choices=language_choices, action=set_language, target="reg_name"),
+    Ask("reg_name", prompt=N_("reg.name.prompt"), store="name", parse=parse_name, target="reg_state",
+        uses=(N_("error.name"),)),
+    Menu("reg_state", title=N_("reg.state.title"), choices=state_choices, search=find_state, store="state_id",
+         target="reg_district"),
+    Menu("reg_district", title=N_("reg.district.title"), choices=district_choices, search=find_district,
+         store="district_id", target="reg_crops"),
+    Menu("reg_crops", title=N_("reg.crops.title"), choices=crop_choices_all, store="crops", multi=True,
+         target="reg_consent"),
+    Menu("reg_consent", title=CONSENT_NOTICE, choices=(
+        Choice(N_("common.yes"), action=register, target="main"),
+        Choice(N_("common.no"), target="reg_declined"),
+    )),
+    End("reg_declined", body=lambda ctx: [ctx.t(N_("reg.consent.declined"))], uses=(N_("reg.consent.declined"),)),
+]

@@ -1,0 +1,91 @@
+"""What the dialogs may ask of the outside world: read-only questions, answered by the gateway's implementation
+(gateway/services) from the database, Redis and the weather API, or by anything else with the same methods."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from dialogs.model import Profile, View
+
+
+class ServiceUnavailable(Exception):
+    """A dependency (the weather API) did not answer in time: show a friendly 'try later', never an error."""
+
+
+@dataclass(frozen=True)
+class Named:
+    """A state, district, crop or plan as the dialogs show it: by name in the farmer's language and script."""
+
+    key: int | str  # database id, or code for crops and plans
+    names: dict
+    romanised: dict
+
+    def label(self, locale: str, latin: bool) -> str:
+        if latin:
+            return self.romanised.get(locale) or self.names["en"]
+        return self.names.get(locale) or self.names["en"]
+
+
+@dataclass(frozen=True)
+class CropInfo(Named):
+    stages: tuple[str, ...] = ()
+
+    def stage_on(self, stage_days: tuple[tuple[str, int], ...], sown_on: date, today: date) -> str | None:
+        days, current = (today - sown_on).days, None
+        for stage, from_day in stage_days:
+            if days >= from_day:
+                current = stage
+        return current
+
+
+@dataclass(frozen=True)
+class DayWeather:
+    day: date
+    rain_mm: float
+    temp_min_c: float
+    temp_max_c: float
+    wind_kmh: float | None = None
+
+
+@dataclass(frozen=True)
+class MandiPrice:
+    mandi: Named
+    price_date: date
+    min_price: int
+    max_price: int
+    modal_price: int
+    distance_km: float
+
+
+@dataclass(frozen=True)
+class PlanInfo(Named):
+    price_minor: int = 0
+    currency: str = "INR"
+    duration_days: int = 0
+
+
+class Layout(Protocol):
+    """The channel's screen: how many pages a view takes (USSD: by characters; voice: by options read out)."""
+
+    def page_count(self, view: View) -> int: ...
+
+
+class FarmServices(Protocol):
+    default_locale: str
+    layout: Layout
+
+    def today(self) -> date: ...
+    def profile(self, phone: str) -> Profile | None: ...
+    def states(self) -> list[Named]: ...
+    def districts(self, state_id: int) -> list[Named]: ...
+    def find_states(self, text: str) -> list[Named]: ...
+    def find_districts(self, state_id: int, text: str) -> list[Named]: ...
+    def district(self, district_id: int) -> Named | None: ...
+    def crops(self) -> list[CropInfo]: ...
+    def crop_stage(self, crop: str, sown_on: date) -> str | None: ...
+    def forecast(self, district_id: int, days: int = 3) -> list[DayWeather]: ...
+    def prices(self, crop: str, district_id: int | None, limit: int = 3) -> list[MandiPrice]: ...
+    def advisory(self, crop: str, stage: str, state_id: int | None) -> dict[str, str] | None: ...
+    def plans(self) -> list[PlanInfo]: ...
+    def new_ticket(self) -> str: ...

@@ -1,0 +1,62 @@
+"""Every text a farmer sees, looked up by a stable message id (`menu.main.title`) in the Babel catalogues.
+
+A farmer has a language (en, hi, mr); a channel that shows only Latin letters (most USSD operators) gets the
+romanised catalogue of that language (hi_Latn, mr_Latn): "Mandi bhav", not "मंडी भाव".
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from locales import SHIPPED, translations
+
+LANGUAGES = SHIPPED  # the languages a farmer can choose
+CATALOGUES = ("en", "hi", "mr", "hi_Latn", "mr_Latn")  # what locales/ ships, romanised ones included
+BABEL_LOCALES = {"en": "en_IN", "hi": "hi_IN", "mr": "mr_IN"}
+
+
+def N_(key: str) -> str:
+    """Marks a message id for extraction (`pybabel extract` finds N_ by default) and returns it unchanged."""
+    return key
+
+
+def catalogue_for(locale: str, latin: bool) -> str:
+    return f"{locale}_Latn" if latin and locale != "en" else locale
+
+
+class Texts:
+    """Texts in one catalogue. Missing ids fall back to English; load-time validation keeps them from missing."""
+
+    def __init__(self, locale: str, latin: bool):
+        self.locale, self.latin = locale, latin
+        self.catalogue = catalogue_for(locale, latin)
+        self._own = translations(self.catalogue)
+        self._english = translations("en")
+
+    def __call__(self, key: str, **params) -> str:
+        text = self._own.gettext(key)
+        if text == key:
+            text = self._english.gettext(key)
+        return text.format(**params) if params else text
+
+    def has(self, key: str) -> bool:
+        return self._own.gettext(key) != key
+
+    def number(self, value: int | float) -> str:
+        """Indian digit grouping (1,25,000), Latin digits: what farmers read on price boards."""
+        return format_decimal(value, locale=BABEL_LOCALES[self.locale])
+
+    def date(self, day) -> str:
+        """'18 Nov'; Latin-only screens get English month names (Babel has no romanised Hindi months)."""
+        return format_date(day, "d MMM", locale="en_IN" if self.latin else BABEL_LOCALES[self.locale])
+
+    def money(self, rupees: int) -> str:
+        """₹2,150 where the screen can show it; 'Rs 2,150' on Latin-only screens (₹ is not GSM-7)."""
+        return ("Rs " if self.latin else "₹") + self.number(rupees)
+
+
+@lru_cache(maxsize=None)
+def texts(locale: str, latin: bool) -> Texts:
+    return Texts(locale, latin)

@@ -1,0 +1,104 @@
+"""USSD over Africa's Talking: POST /africastalking/ussd (a hop) and /africastalking/ussd/events (session ended).
+
+A hop: form fields sessionId, serviceCode, phoneNumber, networkCode, text; answer text/plain "CON ..." or "END ...".
+`text` is every input of the session joined by '*'; only what is new since the last hop is given to the dialogs.
+"""
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Response, current_app, request
+from sqlalchemy import select
+
+from dialogs.model import Event
+from dialogs.store import Busy, Stored
+from dialogs.texts import N_, texts
+from dialogs.ussd import new_input
+from farmdb.models import UssdSession
+from farmdb.phones import InvalidPhoneNumber, to_e164
+from gateway.africastalking import bp, required
+
+log = logging.getLogger(__name__)
+
+
+def _text(body: str) -> Response:
+    return Response(body, mimetype="text/plain")
+
+
+@bp.post("/ussd")
+def ussd_hop():
+    form = request.form
+    required(form, "sessionId", "serviceCode", "phoneNumber")
+    settings = current_app.config["KHETI_SETTINGS"]
+    conversations = current_app.extensions["kheti_conversations"]
+    try:
+        phone = to_e164(form["phoneNumber"], settings.default_region)
+    except InvalidPhoneNumber as exc:
+        log.warning("USSD hop with an unusable phone number: %s", exc)
+        return _text("END " + texts(settings.default_locale, latin=True)(N_("ussd.bad_phone")))
+    latin = form.get("networkCode", "") not in settings.ussd_ucs2_networks
+    try:
+        return _text(_hop(conversations, form["sessionId"], phone, form.get("text", ""), latin))
+    except (redis.RedisError, Busy) as exc:
+        log.error("USSD hop refused, session store unavailable: %s: %s", type(exc).__name__, exc)
+        return _text("END " + texts(settings.default_locale, latin=True)(N_("ussd.busy")))
+
+
+def _hop(conversations, session_id: str, phone: str, text: str, latin: bool) -> str:
+    store = conversations.ussd_sessions
+    with store.locked(phone):
+        stored = store.load(phone)
+        same = stored is not None and stored.session_id == session_id
+        kind, new = new_input(stored.history if same else None, text)
+        if same and (kind == "repeat" or stored.ended):
+            return stored.reply  # the same hop again (a retry): same answer, no effect repeated
+        if kind == "stale":
+            log.info("USSD history not ours; starting afresh", extra={"session_id": session_id})
+        if same and kind == "input":
+            session, event, dropped = stored.session, Event("input", phone, "ussd", new, latin), None
+        else:
+            dropped = None
+            if stored and not same and not stored.ended and conversations.settings.ussd_resume_window:
+                dropped = stored.session
+            session, event = None, Event("start", phone, "ussd", "", latin)
+        session, reply = conversations.step(session, event, conversations.ussd_services, dropped)
+        body = conversations.ussd_layout.render(reply.view, reply.page)
+        store.save(phone, Stored(session_id, text, body, session, ended=reply.end),
+                   mid_flow=conversations.mid_flow(session))
+        return body
+
+
+@bp.post("/ussd/events")
+def ussd_session_ended():
+    """Kept as a session log; AT retries until it gets a 200, so the same sessionId is stored once."""
+    form = request.form
+    required(form, "sessionId", "status")
+    settings = current_app.config["KHETI_SETTINGS"]
+    try:
+        phone = to_e164(form.get("phoneNumber", ""), settings.default_region)
+    except InvalidPhoneNumber:
+        phone = "unknown"
+    backends = current_app.extensions["kheti"]
+    with backends.sessions() as db, db.begin():
+        row = db.scalar(select(UssdSession).where(UssdSession.session_id == form["sessionId"]))
+        if row is None:
+            row = UssdSession(session_id=form["sessionId"])
+            db.add(row)
+        row.phone, row.status = phone, form["status"]
+        row.service_code, row.network_code = form.get("serviceCode"), form.get("networkCode")
+        row.duration_ms = _int(form.get("durationInMillis"))
+        row.hops = _int(form.get("hopsCount"))
+        row.last_screen, row.input = form.get("lastAppResponse"), form.get("input")
+        row.error, row.cost = form.get("errorMessage") or None, form.get("cost") or None
+    if form["status"] == "Failed":
+        log.error("USSD session failed at the provider: %s", form.get("errorMessage"),
+                  extra={"session_id": form["sessionId"]})
+    return _text("OK")
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(float(value)) if value not in (None, "") else None
+    except ValueError:
+        return None

@@ -1,0 +1,50 @@
+"""The dialogs as the channels use them: the one dialog, its services, and how one step is taken.
+
+A step runs the pure engine, then carries out its effects in one transaction; when the step registered a farmer,
+the session's provisional profile gets the new farmer's id.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Callable
+
+from dialogs.engine import resume
+from dialogs.flows import farmer_dialog
+from dialogs.model import Event, Reply, Session
+from dialogs.store import SessionStore
+from dialogs.ussd import UssdLayout
+from gateway.backends import Backends
+from gateway.effects import apply_effects
+from gateway.services import GatewayServices
+from gateway.services.reference import ReferenceData
+from gateway.services.weather import DemoWeather, OpenMeteoWeather
+from gateway.settings import Settings
+
+
+class Conversations:
+    def __init__(self, settings: Settings, backends: Backends, *, clock: Callable[[], date] | None = None):
+        self.settings, self.backends = settings, backends
+        self.dialog = farmer_dialog()
+        self.reference = ReferenceData(backends.sessions)
+        weather = (OpenMeteoWeather(backends.redis, settings.timezone) if settings.weather_provider == "open-meteo"
+                   else DemoWeather(backends.sessions))
+        self.ussd_layout = UssdLayout(settings.ussd_max_chars, settings.ussd_ucs2_max_chars)
+        self.ussd_services = GatewayServices(sessions=backends.sessions, reference=self.reference, weather=weather,
+                                             layout=self.ussd_layout, default_locale=settings.default_locale,
+                                             timezone=settings.timezone, clock=clock)
+        self.ussd_sessions = SessionStore(backends.redis, ttl=settings.ussd_session_ttl,
+                                          resume_window=settings.ussd_resume_window, prefix="ussd")
+
+    def step(self, session: Session | None, event: Event, services: GatewayServices,
+             dropped: Session | None = None) -> tuple[Session, Reply]:
+        session, reply, effects = resume(session, event, services, self.dialog, dropped)
+        if effects:
+            with self.backends.sessions() as db, db.begin():
+                applied = apply_effects(db, effects)
+            if applied.registered_farmer_id and session.profile:
+                session.profile = replace(session.profile, farmer_id=applied.registered_farmer_id)
+        return session, reply
+
+    def mid_flow(self, session: Session) -> bool:
+        return session.screen not in self.dialog.entry_screens

@@ -1,0 +1,102 @@
+"""Carry out what a dialog hop decided: all database changes in one transaction; SMS and payment links are queued
+to the workers only once it commits. Every channel (USSD, voice, SMS) uses this one function."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from dialogs import effects as fx
+from farmdb import farmers
+from farmdb.db import after_commit
+from farmdb.models import Crop, ExpertRequest, Farmer, Payment, Plan
+from farmdb.types import utcnow
+from workers.outbox import queue_sms
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Applied:
+    registered_farmer_id: int | None = None
+
+
+def apply_effects(db: Session, effects: list[fx.Effect]) -> Applied:
+    """Apply in order inside the caller's transaction (the caller commits)."""
+    applied = Applied()
+    for effect in effects:
+        handler = _HANDLERS[type(effect)]
+        result = handler(db, effect)
+        if isinstance(effect, fx.RegisterFarmer):
+            applied.registered_farmer_id = result
+    return applied
+
+
+def _register(db: Session, e: fx.RegisterFarmer) -> int:
+    farmer = farmers.register(db, phone=e.phone, name=e.name, locale=e.locale, state_id=e.state_id,
+                              district_id=e.district_id, crops=e.crops, channel=e.channel,
+                              consent_notice=e.consent_notice)
+    log.info("farmer registered", extra={"farmer_id": farmer.id, "channel": e.channel})
+    return farmer.id
+
+
+def _farmer(db: Session, farmer_id: int) -> Farmer:
+    return db.scalars(select(Farmer).options(selectinload(Farmer.crops)).where(Farmer.id == farmer_id)).one()
+
+
+def _update(db: Session, e: fx.UpdateFarmer) -> None:
+    farmer = _farmer(db, e.farmer_id)
+    for field in ("locale", "state_id", "district_id"):
+        if getattr(e, field) is not None:
+            setattr(farmer, field, getattr(e, field))
+    if e.crops is not None:
+        farmers.set_crops(db, farmer, e.crops)
+    if e.sms_opted_out is not None and e.sms_opted_out != farmer.sms_opted_out:
+        farmer.sms_opted_out = e.sms_opted_out
+        farmer.sms_opted_out_at = utcnow() if e.sms_opted_out else None
+
+
+def _erase(db: Session, e: fx.EraseFarmer) -> None:
+    farmers.erase(db, _farmer(db, e.farmer_id), channel=e.channel, notice=e.notice)
+    log.info("farmer erased on withdrawal of consent", extra={"channel": e.channel})
+
+
+def _expert_request(db: Session, e: fx.CreateExpertRequest) -> None:
+    crop_id = db.scalar(select(Crop.id).where(Crop.code == e.crop)) if e.crop else None
+    db.add(ExpertRequest(ticket=e.ticket, farmer_id=e.farmer_id, crop_id=crop_id, kind=e.kind, channel=e.channel,
+                         description=e.description, status="open"))
+
+
+def _send_sms(db: Session, e: fx.SendSms) -> None:
+    if e.farmer_id and db.scalar(select(Farmer.sms_opted_out).where(Farmer.id == e.farmer_id)):
+        log.info("SMS not sent: farmer opted out of SMS", extra={"purpose": e.purpose})
+        return
+    queue_sms(db, phone=e.phone, body=e.body, locale=e.locale, category=e.category, purpose=e.purpose,
+              idempotency_key=e.idempotency_key, farmer_id=e.farmer_id)
+
+
+def _start_payment(db: Session, e: fx.StartPayment) -> None:
+    existing = db.scalar(select(Payment).where(Payment.idempotency_key == e.idempotency_key))
+    if existing is not None:
+        return  # the farmer confirmed the same plan again today: the link already sent still works
+    plan = db.scalar(select(Plan).where(Plan.code == e.plan_code))
+    payment = Payment(farmer_id=e.farmer_id, plan_id=plan.id, amount_minor=plan.price_minor, currency=plan.currency,
+                      purpose="subscription", provider="sandbox", status="pending",
+                      idempotency_key=e.idempotency_key)
+    db.add(payment)
+    db.flush()
+    from workers.tasks import send_payment_link
+    payment_id = payment.id
+    after_commit(db, lambda: send_payment_link.delay(payment_id))
+
+
+_HANDLERS = {
+    fx.RegisterFarmer: _register,
+    fx.UpdateFarmer: _update,
+    fx.EraseFarmer: _erase,
+    fx.CreateExpertRequest: _expert_request,
+    fx.SendSms: _send_sms,
+    fx.StartPayment: _start_payment,
+}
