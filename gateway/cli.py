@@ -178,6 +178,55 @@ def sms_send(settings: Settings, phone: str, text: str, locale: str):
                f"{status}", err=True)
 
 
+@main.group()
+def simulate():
+    """A terminal phone for trying the service without a provider."""
+
+
+@simulate.command("ussd")
+@click.option("--phone", default="+919876543210", show_default=True, help="The caller (the demo farmer by default).")
+@click.option("--code", "service_code", default="*384*123#", show_default=True, help="The USSD code dialled.")
+@click.option("--network", default="40445", show_default=True, help="AT networkCode of the caller's operator.")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="Where the gateway runs.")
+@click.option("--token", envvar="AT_WEBHOOK_TOKEN", default=None, help="The gateway's AT_WEBHOOK_TOKEN, if set.")
+@click.option("--inputs", default=None, help="Answers to send without asking, e.g. 1,2,1 (for demos and scripts).")
+def simulate_ussd(phone: str, service_code: str, network: str, url: str, token: str | None, inputs: str | None):
+    """Dial USSD as Africa's Talking would: the same fields, `text` accumulating every answer joined by '*'."""
+    import requests
+
+    from gateway.africastalking.simulator import UssdPhone, http_post
+    caller = UssdPhone(post=http_post(url.rstrip("/") + "/africastalking/ussd", token), phone=phone,
+                       service_code=service_code, network_code=network)
+    scripted = inputs.split(",") if inputs is not None else None
+    try:
+        _show(caller.dial(), caller)
+        while not caller.ended:
+            if scripted is not None:
+                if not scripted:
+                    break
+                answer = scripted.pop(0)
+                click.echo(f"> {answer}")
+            else:
+                answer = click.prompt(">", default="", show_default=False, prompt_suffix=" ")
+                if answer.lower() in ("q", "quit", "hangup"):
+                    break
+            _show(caller.press(answer), caller)
+    except (requests.RequestException, RuntimeError) as exc:
+        click.echo(f"kheti: {exc}", err=True)
+        sys.exit(1)
+    except (click.Abort, EOFError):
+        pass
+    click.echo("-- session ended --" if caller.ended else "-- hung up --")
+
+
+def _show(screen: str, caller) -> None:
+    width = max([len(line) for line in screen.splitlines()] + [20])
+    click.echo("+" + "-" * (width + 2) + "+")
+    for line in screen.splitlines():
+        click.echo(f"| {line.ljust(width)} |")
+    click.echo("+" + "-" * (width + 2) + "+" + ("  (END)" if caller.ended else ""))
+
+
 def _display_url(settings: Settings) -> str:
     return dict(settings.described())["DATABASE_URL"] if settings.database_url else settings.sqlalchemy_url
 

@@ -61,7 +61,7 @@ class OpenMeteoWeather:
             log.warning("weather cache unavailable: %s", exc)  # still try the API: the cache is an optimisation
         daily = self._fetch(district)
         try:
-            self._cache.setex(key, CACHE_S, json.dumps(daily))
+            self._cache.set(key, json.dumps(daily), ex=CACHE_S)
         except redis.RedisError:
             pass
         return _days(daily)[:days]
@@ -81,7 +81,7 @@ class OpenMeteoWeather:
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
             log.warning("weather API failed: %s: %s", type(exc).__name__, exc)
             try:
-                self._cache.setex("weather:backoff", BACKOFF_S, 1)
+                self._cache.set("weather:backoff", 1, ex=BACKOFF_S)
             except redis.RedisError:
                 pass
             raise ServiceUnavailable(str(exc)) from exc

@@ -77,6 +77,10 @@ def test_upgrade_seed_serve_on_the_embedded_default(tmp_path):
             _wait_until_serving(port)
             assert _get(f"http://127.0.0.1:{port}/healthz") == 200
             assert _get(f"http://127.0.0.1:{port}/readyz") == 200
+            demo = _run("simulate", "ussd", "--url", f"http://127.0.0.1:{port}", "--inputs", "2,2", env=env)
+            assert demo.returncode == 0, demo.stderr
+            assert "Namaskar Ramesh!" in demo.stdout and "Kanda" in demo.stdout  # the demo farmer, in Marathi
+            assert "-- hung up --" in demo.stdout
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -1,0 +1,69 @@
+"""The USSD session store: compact, expiring, and one caller at a time."""
+import threading
+import time
+
+import pytest
+
+from dialogs.model import Profile, Session
+from dialogs.store import Busy, SessionStore, Stored
+
+
+def _stored(screen="prices", reply_chars=180):
+    session = Session(screen=screen, locale="mr", back=["main", "prices_crop"], answers={"crop": "onion"},
+                      profile=Profile(41235, "Ramesh Patil", "mr", 20, 337,
+                                      {"onion": "2026-10-01", "soybean": None}))
+    return Stored("ATUid_0123456789abcdef01234567", "2*6", "CON " + "x" * reply_chars, session)
+
+
+def test_a_typical_session_serialises_small():
+    assert len(_stored().dumps().encode()) < 500
+    devanagari = _stored()
+    devanagari.reply = "CON " + "क" * 80  # a full UCS-2 screen: 3 bytes a letter in UTF-8, not 6 as \\u escapes
+    assert len(devanagari.dumps().encode()) < 560
+
+
+def test_round_trip():
+    stored = _stored()
+    again = Stored.loads(stored.dumps().encode())
+    assert again.session.to_dict() == stored.session.to_dict() and again.reply == stored.reply
+
+
+def test_mid_flow_sessions_live_long_enough_to_be_continued(redis_client):
+    store = SessionStore(redis_client, ttl=180, resume_window=600)
+    store.save("+919812345678", _stored(), mid_flow=True)
+    assert 590 < redis_client.ttl(store.key("+919812345678")) <= 600
+    store.save("+919812345678", _stored("main"), mid_flow=False)
+    assert 170 < redis_client.ttl(store.key("+919812345678")) <= 180
+    ended = _stored()
+    ended.ended = True
+    store.save("+919812345678", ended, mid_flow=True)
+    assert redis_client.ttl(store.key("+919812345678")) <= 180
+
+
+def test_the_key_is_a_cluster_hash_tag():
+    assert SessionStore(None).key("+919812345678") == "ussd:{+919812345678}"
+
+
+def test_the_lock_serialises_and_times_out(redis_client, monkeypatch):
+    store = SessionStore(redis_client)
+    order = []
+
+    def hold():
+        with store.locked("+919812345678"):
+            order.append("first in")
+            time.sleep(0.2)
+            order.append("first out")
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    time.sleep(0.05)
+    with store.locked("+919812345678"):
+        order.append("second in")
+    thread.join()
+    assert order == ["first in", "first out", "second in"]
+
+    monkeypatch.setattr("dialogs.store.LOCK_WAIT_S", 0.1)
+    redis_client.set(store.key("+919812345678") + ":lock", "someone", px=5000)
+    with pytest.raises(Busy):
+        with store.locked("+919812345678"):
+            pass
