@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from dialogs.model import Profile
-from dialogs.screens import Screen
+from dialogs.model import Profile, Session
+from dialogs.screens import End, Info, Screen
 from dialogs.texts import CATALOGUES, texts
 
 
@@ -34,6 +34,14 @@ class Dialog:
 
     def home(self, profile: Profile | None) -> str:
         return self.home_screen if profile else self.welcome_screen
+
+    def resumable(self, session: Session) -> bool:
+        """Worth offering to continue after a drop: the caller was asking for something and had answered part of
+        it (a registration, a pest report), not reading a finished answer such as today's prices."""
+        screen = self.screens.get(session.screen)
+        return (screen is not None and session.screen not in self.entry_screens
+                and not isinstance(screen, (Info, End))
+                and any(not key.startswith("_") for key in session.answers))
 
     def _validate(self, catalogues: tuple[str, ...]) -> None:
         problems = []

@@ -60,7 +60,7 @@ def _start(event: Event, services: FarmServices, dialog: Dialog, dropped: Sessio
     profile = services.profile(event.phone)
     session = Session(screen=dialog.home(profile), locale=profile.locale if profile else services.default_locale,
                       profile=profile)
-    if dropped is not None and dropped.screen not in dialog.entry_screens:
+    if dropped is not None and dialog.resumable(dropped):
         session.answers["_dropped"] = dropped.to_dict()
         session.screen = dialog.resume_screen
         session.locale = dropped.locale  # ask in the language the caller had chosen

@@ -5,8 +5,9 @@ session find a dropped one to continue. The braces make the key a Redis Cluster 
 live on one node. The key lives USSD_SESSION_TTL after a hop, or USSD_RESUME_WINDOW when the caller was mid-flow
 (so a dropped call can be continued).
 
-Two hops of one session racing (a retry crossing the original) are serialised by a short lock: SET NX with an expiry,
-released with WATCH/MULTI only if still ours, so no Lua is needed (the embedded fakeredis has none).
+Two hops of one session racing (a retry crossing the original) are serialised by a short lock. A hop costs two round
+trips, the same as the least any stateful gateway needs: one Lua script takes the lock and reads the session, another
+writes the session and releases the lock if it is still ours (the embedded fakeredis runs Lua through lupa).
 """
 from __future__ import annotations
 
@@ -49,9 +50,26 @@ class Stored:
         return cls(data["i"], data["h"], data["r"], Session.from_dict(data["x"]), bool(data.get("e")))
 
 
+# KEYS[1] lock, KEYS[2] session; ARGV[1] token, ARGV[2] lock ms. Returns {got_lock, session or false}.
+_TAKE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {1, redis.call('GET', KEYS[2])}
+end
+return {0, false}
+"""
+# KEYS[1] lock, KEYS[2] session; ARGV[1] token, ARGV[2] value or '' (do not write), ARGV[3] ttl seconds.
+_GIVE = """
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+
+
 class SessionStore:
     def __init__(self, client: redis.Redis, *, ttl: int = 180, resume_window: int = 600, prefix: str = "ussd"):
         self.client, self.ttl, self.resume_window, self.prefix = client, ttl, resume_window, prefix
+        self._take = client.register_script(_TAKE) if client is not None else None
+        self._give = client.register_script(_GIVE) if client is not None else None
 
     def key(self, phone: str) -> str:
         return f"{self.prefix}:{{{phone}}}"
@@ -61,32 +79,40 @@ class SessionStore:
         return Stored.loads(raw) if raw else None
 
     def save(self, phone: str, stored: Stored, *, mid_flow: bool) -> None:
-        ttl = max(self.ttl, self.resume_window) if mid_flow and not stored.ended else self.ttl
-        self.client.set(self.key(phone), stored.dumps(), ex=ttl)
+        self.client.set(self.key(phone), stored.dumps(), ex=self._ttl(stored, mid_flow))
 
     def forget(self, phone: str) -> None:
         self.client.delete(self.key(phone))
 
+    def _ttl(self, stored: Stored, mid_flow: bool) -> int:
+        return max(self.ttl, self.resume_window) if mid_flow and not stored.ended else self.ttl
+
     @contextmanager
-    def locked(self, phone: str) -> Iterator[None]:
-        lock, token = self.key(phone) + ":lock", secrets.token_hex(8)
+    def hop(self, phone: str) -> Iterator["Hop"]:
+        """Hold the caller's lock for one hop: read what is stored, then `hop.save(...)` writes as the lock goes."""
+        key = self.key(phone)
+        lock, token = key + ":lock", secrets.token_hex(8)
         deadline = time.monotonic() + LOCK_WAIT_S
-        while not self.client.set(lock, token, nx=True, px=LOCK_MS):
+        while True:
+            got, raw = self._take(keys=[lock, key], args=[token, LOCK_MS])
+            if got:
+                break
             if time.monotonic() > deadline:
                 raise Busy(phone)
             time.sleep(0.005)
+        current = Hop(Stored.loads(raw) if raw else None)
         try:
-            yield
+            yield current
         finally:
-            self._release(lock, token)
+            value, ttl = ("", 0) if current.to_save is None else (current.to_save[0].dumps(),
+                                                                  self._ttl(*current.to_save))
+            self._give(keys=[lock, key], args=[token, value, ttl])
 
-    def _release(self, lock: str, token: str) -> None:
-        with self.client.pipeline() as pipe:
-            try:
-                pipe.watch(lock)
-                if pipe.get(lock) == token.encode():
-                    pipe.multi()
-                    pipe.delete(lock)
-                    pipe.execute()
-            except redis.WatchError:
-                pass  # it expired and someone else holds it now: theirs to release
+
+@dataclass
+class Hop:
+    stored: Stored | None
+    to_save: tuple[Stored, bool] | None = None
+
+    def save(self, stored: Stored, *, mid_flow: bool) -> None:
+        self.to_save = (stored, mid_flow)

@@ -46,7 +46,7 @@ class Texts:
 
     def number(self, value: int | float) -> str:
         """Indian digit grouping (1,25,000), Latin digits: what farmers read on price boards."""
-        return format_decimal(value, locale=BABEL_LOCALES[self.locale])
+        return _grouped(value, BABEL_LOCALES[self.locale])
 
     def date(self, day) -> str:
         """'18 Nov'; Latin-only screens get English month names (Babel has no romanised Hindi months)."""
@@ -55,6 +55,11 @@ class Texts:
     def money(self, rupees: int) -> str:
         """₹2,150 where the screen can show it; 'Rs 2,150' on Latin-only screens (₹ is not GSM-7)."""
         return ("Rs " if self.latin else "₹") + self.number(rupees)
+
+
+@lru_cache(maxsize=8192)  # prices repeat all day; Babel's formatting is slow next to a dict lookup
+def _grouped(value: int | float, babel_locale: str) -> str:
+    return format_decimal(value, locale=babel_locale)
 
 
 @lru_cache(maxsize=None)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -10,6 +11,7 @@ class InvalidPhoneNumber(ValueError):
     pass
 
 
+@lru_cache(maxsize=65536)  # every hop of a session sends the same number; parsing it costs ~0.1 ms
 def to_e164(raw: str, default_region: str = "IN") -> str:
     """'098765 43210', '919876543210' or '+91 98765-43210' -> '+919876543210'; anything else raises InvalidPhoneNumber."""
     text = (raw or "").strip()

@@ -35,11 +35,25 @@ class Backends:
     engine: Engine
     sessions: sessionmaker[Session]
     redis: redis.Redis
+    reads: Engine | None = None  # for the hop's lookups: see reads_for()
+
+    def __post_init__(self):
+        if self.reads is None:
+            self.reads = reads_for(self.engine)
 
     @classmethod
     def open(cls, settings: Settings) -> "Backends":
         engine = make_engine(settings.sqlalchemy_url)
         return cls(engine=engine, sessions=make_sessionmaker(engine), redis=connect_redis(settings.redis_url))
+
+
+def reads_for(engine: Engine) -> Engine:
+    """The engine for single read-only lookups on a hop (a farmer's profile, today's prices), used through plain
+    connections. On PostgreSQL it runs in autocommit: no BEGIN and no ROLLBACK around one SELECT, two round trips
+    fewer on every lookup. Writes always use `sessions`, in a transaction. Same pool, same connections."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def close(self) -> None:
         self.engine.dispose()

@@ -28,9 +28,9 @@ class Conversations:
         self.dialog = farmer_dialog()
         self.reference = ReferenceData(backends.sessions)
         weather = (OpenMeteoWeather(backends.redis, settings.timezone) if settings.weather_provider == "open-meteo"
-                   else DemoWeather(backends.sessions))
+                   else DemoWeather(backends.reads))
         self.ussd_layout = UssdLayout(settings.ussd_max_chars, settings.ussd_ucs2_max_chars)
-        self.ussd_services = GatewayServices(sessions=backends.sessions, reference=self.reference, weather=weather,
+        self.ussd_services = GatewayServices(reads=backends.reads, reference=self.reference, weather=weather,
                                              layout=self.ussd_layout, default_locale=settings.default_locale,
                                              timezone=settings.timezone, clock=clock)
         self.ussd_sessions = SessionStore(backends.redis, ttl=settings.ussd_session_ttl,
@@ -47,4 +47,5 @@ class Conversations:
         return session, reply
 
     def mid_flow(self, session: Session) -> bool:
-        return session.screen not in self.dialog.entry_screens
+        """Kept for the resume window only when a drop would be worth continuing."""
+        return self.dialog.resumable(session)

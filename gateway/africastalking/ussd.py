@@ -46,9 +46,8 @@ def ussd_hop():
 
 
 def _hop(conversations, session_id: str, phone: str, text: str, latin: bool) -> str:
-    store = conversations.ussd_sessions
-    with store.locked(phone):
-        stored = store.load(phone)
+    with conversations.ussd_sessions.hop(phone) as hop:
+        stored = hop.stored
         same = stored is not None and stored.session_id == session_id
         kind, new = new_input(stored.history if same else None, text)
         if same and (kind == "repeat" or stored.ended):
@@ -64,8 +63,7 @@ def _hop(conversations, session_id: str, phone: str, text: str, latin: bool) -> 
             session, event = None, Event("start", phone, "ussd", "", latin)
         session, reply = conversations.step(session, event, conversations.ussd_services, dropped)
         body = conversations.ussd_layout.render(reply.view, reply.page)
-        store.save(phone, Stored(session_id, text, body, session, ended=reply.end),
-                   mid_flow=conversations.mid_flow(session))
+        hop.save(Stored(session_id, text, body, session, ended=reply.end), mid_flow=conversations.mid_flow(session))
         return body
 
 

@@ -3,30 +3,48 @@ weather API. Reference data comes from memory; only prices, forecasts and profil
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import date, datetime, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy import Engine, bindparam, select
 
 from dialogs.model import Profile
 from dialogs.services import CropInfo, DayWeather, Layout, MandiPrice, Named, PlanInfo, ServiceUnavailable
-from farmdb.models import ExpertRequest, Farmer, MarketPrice
+from farmdb.models import ExpertRequest, Farmer, FarmerCrop, MarketPrice
 from gateway.services.reference import Place, ReferenceData, distance_km
 
 PRICE_MAX_AGE_DAYS = 14  # older prices mislead more than they help
+PRICES_CACHE_S = 300
+
+# The two lookups a hop makes, built once: constructing a statement costs more than running it.
+PROFILE_QUERY = (
+    select(Farmer.id, Farmer.name, Farmer.locale, Farmer.state_id, Farmer.district_id, Farmer.sms_opted_out,
+           FarmerCrop.crop_id, FarmerCrop.sown_on)
+    .outerjoin(FarmerCrop, FarmerCrop.farmer_id == Farmer.id)
+    .where(Farmer.phone == bindparam("phone"), Farmer.consent_given_at.is_not(None),
+           Farmer.consent_withdrawn_at.is_(None))
+)
+LATEST_PRICES_QUERY = (
+    select(MarketPrice.mandi_id, MarketPrice.price_date, MarketPrice.min_price, MarketPrice.max_price,
+           MarketPrice.modal_price)
+    .where(MarketPrice.crop_id == bindparam("crop_id"), MarketPrice.price_date >= bindparam("since"))
+    .order_by(MarketPrice.price_date.desc())
+)
 
 
 class GatewayServices:
     """One per channel (the layout differs); the reference data and weather provider are shared."""
 
-    def __init__(self, *, sessions: sessionmaker[Session], reference: ReferenceData, weather, layout: Layout,
+    def __init__(self, *, reads: Engine, reference: ReferenceData, weather, layout: Layout,
                  default_locale: str, timezone: str, clock: Callable[[], date] | None = None):
-        self._sessions, self._reference, self._weather = sessions, reference, weather
+        self._reads, self._reference, self._weather = reads, reference, weather
         self.layout, self.default_locale = layout, default_locale
         self._zone = ZoneInfo(timezone)
         self._clock = clock  # tests pin the day; otherwise today in the farmers' time zone
+        self._price_cache: dict[int, tuple[date, float, dict]] = {}
+        self._nearest_cache: dict[tuple, list[MandiPrice]] = {}
 
     @property
     def _ref(self) -> ReferenceData:
@@ -36,11 +54,17 @@ class GatewayServices:
         return self._clock() if self._clock else datetime.now(self._zone).date()
 
     def profile(self, phone: str) -> Profile | None:
-        with self._sessions() as db:
-            farmer = db.scalar(select(Farmer).options(selectinload(Farmer.crops)).where(Farmer.phone == phone))
-            if farmer is None or not farmer.has_consent:
-                return None
-            return profile_of(farmer, self._ref)
+        # One query, plain columns, prepared once: this runs on the first hop of every session.
+        with self._reads.connect() as db:
+            rows = db.execute(PROFILE_QUERY, {"phone": phone}).all()
+        if not rows:
+            return None
+        codes = self._ref.crop_codes
+        first = rows[0]
+        return Profile(farmer_id=first.id, name=first.name or "", locale=first.locale, state_id=first.state_id,
+                       district_id=first.district_id, sms_opted_out=first.sms_opted_out,
+                       crops={codes[r.crop_id]: r.sown_on.isoformat() if r.sown_on else None for r in rows
+                              if r.crop_id in codes})
 
     def states(self) -> list[Named]:
         return self._ref.states
@@ -79,23 +103,36 @@ class GatewayServices:
         crop_id = ref.crop_ids.get(crop)
         if crop_id is None:
             return []
-        since = self.today() - timedelta(days=PRICE_MAX_AGE_DAYS)
-        with self._sessions() as db:
-            rows = db.scalars(
-                select(MarketPrice).where(MarketPrice.crop_id == crop_id, MarketPrice.price_date >= since)
-                .order_by(MarketPrice.price_date.desc())
-            ).all()
-        latest: dict[int, MarketPrice] = {}
-        for row in rows:
-            latest.setdefault(row.mandi_id, row)
-        home = ref.districts.get(district_id) if district_id else None
-        found = []
-        for mandi_id, row in latest.items():
-            mandi, mandi_district = ref.mandis[mandi_id]
-            distance = distance_km(home, ref.districts[mandi_district]) if home else 0.0
-            found.append(MandiPrice(mandi, row.price_date, row.min_price, row.max_price, row.modal_price, distance))
-        found.sort(key=lambda p: (p.distance_km, -p.price_date.toordinal()))
-        return found[:limit]
+        latest = self._latest_prices(crop_id)
+        key = (crop_id, district_id, id(latest))  # recomputed whenever the latest prices are re-read
+        nearest = self._nearest_cache.get(key)
+        if nearest is None:
+            home = ref.districts.get(district_id) if district_id else None
+            nearest = []
+            for mandi_id, (day, low, high, modal) in latest.items():
+                mandi, mandi_district = ref.mandis[mandi_id]
+                distance = distance_km(home, ref.districts[mandi_district]) if home else 0.0
+                nearest.append(MandiPrice(mandi, day, low, high, modal, distance))
+            nearest.sort(key=lambda p: (p.distance_km, -p.price_date.toordinal()))
+            if len(self._nearest_cache) > 20_000:
+                self._nearest_cache.clear()
+            self._nearest_cache[key] = nearest
+        return nearest[:limit]
+
+    def _latest_prices(self, crop_id: int) -> dict[int, tuple[date, int, int, int]]:
+        """The newest price at each mandi, kept PRICES_CACHE_S: mandi prices change once a day, farmers ask all day."""
+        today = self.today()
+        cached = self._price_cache.get(crop_id)
+        if cached and cached[0] == today and time.monotonic() - cached[1] < PRICES_CACHE_S:
+            return cached[2]
+        with self._reads.connect() as db:
+            since = today - timedelta(days=PRICE_MAX_AGE_DAYS)
+            rows = db.execute(LATEST_PRICES_QUERY, {"crop_id": crop_id, "since": since}).all()
+        latest: dict[int, tuple[date, int, int, int]] = {}
+        for mandi_id, day, low, high, modal in rows:
+            latest.setdefault(mandi_id, (day, low, high, modal))
+        self._price_cache[crop_id] = (today, time.monotonic(), latest)
+        return latest
 
     def advisory(self, crop: str, stage: str, state_id: int | None) -> dict[str, str] | None:
         advisories = self._ref.advisories
@@ -106,18 +143,8 @@ class GatewayServices:
 
     def new_ticket(self) -> str:
         """Seven digits: easy to say on the phone and type on a keypad; checked unused."""
-        with self._sessions() as db:
+        with self._reads.connect() as db:
             while True:
                 ticket = str(secrets.randbelow(9_000_000) + 1_000_000)
                 if db.scalar(select(ExpertRequest.id).where(ExpertRequest.ticket == ticket)) is None:
                     return ticket
-
-
-def profile_of(farmer: Farmer, reference: ReferenceData) -> Profile:
-    codes = {crop_id: code for code, crop_id in reference.crop_ids.items()}
-    return Profile(
-        farmer_id=farmer.id, name=farmer.name or "", locale=farmer.locale, state_id=farmer.state_id,
-        district_id=farmer.district_id, sms_opted_out=farmer.sms_opted_out,
-        crops={codes[fc.crop_id]: fc.sown_on.isoformat() if fc.sown_on else None for fc in farmer.crops
-               if fc.crop_id in codes},
-    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from dialogs.services import CropInfo, Named, PlanInfo
 from farmdb.models import Advisory, Crop, District, Mandi, Plan, State
@@ -95,7 +95,7 @@ class ReferenceData:
             crops = db.scalars(select(Crop).order_by(Crop.id)).all()
             mandis = db.scalars(select(Mandi)).all()
             plans = db.scalars(select(Plan).where(Plan.active).order_by(Plan.price_minor)).all()
-            advisories = db.scalars(select(Advisory)).all()
+            advisories = db.scalars(select(Advisory).options(joinedload(Advisory.crop))).all()
 
             self.states = [Named(s.id, s.names, s.romanised) for s in states]
             self.districts = {d.id: Place(d.id, d.names, d.romanised, d.state_id, d.latitude, d.longitude)
@@ -106,6 +106,7 @@ class ReferenceData:
             self.crops = [CropInfo(c.code, c.names, c.romanised, tuple(s["stage"] for s in c.stages))
                           for c in crops]
             self.crop_ids = {c.code: c.id for c in crops}
+            self.crop_codes = {c.id: c.code for c in crops}
             self.crop_stage_days = {c.code: tuple((s["stage"], s["from_day"]) for s in c.stages) for c in crops}
             self.mandis = {m.id: (Named(m.id, m.names, m.romanised), m.district_id) for m in mandis}
             self.plans = [PlanInfo(p.code, p.names, p.romanised, p.price_minor, p.currency, p.duration_days)

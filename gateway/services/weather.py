@@ -13,8 +13,7 @@ from datetime import date
 
 import redis
 import requests
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, select
 
 from dialogs.services import DayWeather, ServiceUnavailable
 from farmdb.models import WeatherForecast
@@ -29,13 +28,25 @@ BACKOFF_S = 60
 
 
 class DemoWeather:
-    def __init__(self, sessions: sessionmaker[Session]):
-        self._sessions = sessions
+    """The seeded forecasts, read once per district and day and kept in memory (they change only on a reseed)."""
+
+    def __init__(self, reads: Engine):
+        self._reads = reads
+        self._cache: dict[tuple[int, date, int], list[DayWeather]] = {}
 
     def forecast(self, district: Place, today: date, days: int) -> list[DayWeather]:
-        with self._sessions() as db:
-            rows = db.scalars(
-                select(WeatherForecast)
+        key = (district.key, today, days)
+        if key not in self._cache:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = self._read(district, today, days)
+        return self._cache[key]
+
+    def _read(self, district: Place, today: date, days: int) -> list[DayWeather]:
+        with self._reads.connect() as db:
+            rows = db.execute(
+                select(WeatherForecast.forecast_date, WeatherForecast.rain_mm, WeatherForecast.temp_min_c,
+                       WeatherForecast.temp_max_c)
                 .where(WeatherForecast.district_id == district.key, WeatherForecast.forecast_date >= today)
                 .order_by(WeatherForecast.forecast_date).limit(days)
             ).all()

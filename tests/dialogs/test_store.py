@@ -44,26 +44,38 @@ def test_the_key_is_a_cluster_hash_tag():
     assert SessionStore(None).key("+919812345678") == "ussd:{+919812345678}"
 
 
-def test_the_lock_serialises_and_times_out(redis_client, monkeypatch):
+def test_a_hop_holds_the_lock_reads_then_writes_as_it_lets_go(redis_client, monkeypatch):
     store = SessionStore(redis_client)
     order = []
 
-    def hold():
-        with store.locked("+919812345678"):
-            order.append("first in")
+    def first():
+        with store.hop("+919812345678") as hop:
+            order.append(("first in", hop.stored))
             time.sleep(0.2)
+            hop.save(_stored("weather"), mid_flow=True)
             order.append("first out")
 
-    thread = threading.Thread(target=hold)
+    thread = threading.Thread(target=first)
     thread.start()
     time.sleep(0.05)
-    with store.locked("+919812345678"):
-        order.append("second in")
+    with store.hop("+919812345678") as hop:  # waits for the first hop, then sees what it wrote
+        order.append(("second in", hop.stored.session.screen))
     thread.join()
-    assert order == ["first in", "first out", "second in"]
+    assert order == [("first in", None), "first out", ("second in", "weather")]
+    assert redis_client.get(store.key("+919812345678") + ":lock") is None
 
     monkeypatch.setattr("dialogs.store.LOCK_WAIT_S", 0.1)
     redis_client.set(store.key("+919812345678") + ":lock", "someone", px=5000)
     with pytest.raises(Busy):
-        with store.locked("+919812345678"):
+        with store.hop("+919812345678"):
             pass
+    assert redis_client.get(store.key("+919812345678") + ":lock") == b"someone"  # not ours: left alone
+
+
+def test_a_lock_that_expired_and_was_taken_is_not_released_by_its_old_owner(redis_client):
+    store = SessionStore(redis_client)
+    lock = store.key("+919812345678") + ":lock"
+    with store.hop("+919812345678") as hop:
+        redis_client.set(lock, "the next hop", px=5000)  # ours expired mid-hop; another hop took it
+        hop.save(_stored(), mid_flow=False)
+    assert redis_client.get(lock) == b"the next hop"

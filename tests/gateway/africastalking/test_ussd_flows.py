@@ -287,3 +287,9 @@ def test_a_finished_session_is_not_offered_for_continuing(ussd, register_farmer)
     register_farmer()
     phone = walk(ussd(), [(None, ""), ("5", ""), ("1", "")])
     assert phone.ended and phone.dial().startswith("Namaste Asha")
+
+
+def test_hanging_up_on_an_answer_is_not_offered_for_continuing(ussd, register_farmer):
+    register_farmer()
+    phone = walk(ussd(), [(None, ""), ("2", ""), ("2", "Onion per quintal")])  # read the prices, hung up
+    assert phone.dial().startswith("Namaste Asha")
