@@ -15,15 +15,17 @@ from sqlalchemy.orm import Session, sessionmaker
 _PENDING = "kheti.after_commit"
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, pre_ping: bool = True) -> Engine:
+    """`pre_ping` tests each pooled connection before use (one round trip). The hop's read engine turns it off
+    and retries once instead (see gateway.backends.reads_for): the same safety, without the round trip."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
         # One driver everywhere: psycopg 3 (postgresql:// alone would pick psycopg2, which we do not ship).
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
         return create_engine(
-            parsed, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=5,
-            connect_args={"connect_timeout": 3},
+            parsed, echo=echo, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10, pool_timeout=5,
+            pool_recycle=1800, connect_args={"connect_timeout": 3},
         )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import fakeredis
 import redis
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from farmdb.db import make_engine, make_sessionmaker
@@ -49,12 +50,28 @@ class Backends:
 
 def reads_for(engine: Engine) -> Engine:
     """The engine for single read-only lookups on a hop (a farmer's profile, today's prices), used through plain
-    connections. On PostgreSQL it runs in autocommit: no BEGIN and no ROLLBACK around one SELECT, two round trips
-    fewer on every lookup. Writes always use `sessions`, in a transaction. Same pool, same connections."""
+    connections with `read_once`. On PostgreSQL it has a pool of its own in autocommit, without pre-ping: no BEGIN,
+    no ROLLBACK and no test query around one SELECT, three round trips fewer. Writes use `sessions`."""
     if engine.dialect.name != "postgresql":
         return engine
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return make_engine(engine.url.render_as_string(hide_password=False), pre_ping=False).execution_options(
+        isolation_level="AUTOCOMMIT")
+
+
+def read_once(reads: Engine, statement, params: dict) -> list:
+    """Run one read; if the pooled connection had died (a database restart), SQLAlchemy has dropped the pool and
+    the one retry gets a fresh connection. A second failure is a real outage and goes up."""
+    for attempt in (1, 2):
+        try:
+            with reads.connect() as conn:
+                return conn.execute(statement, params).all()
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.reads is not self.engine:
+            self.reads.dispose()
         self.redis.close()

@@ -103,6 +103,16 @@ def engine(database_url):
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def reads(engine):
+    """The hop's read engine (its own pool on PostgreSQL), one per run."""
+    from gateway.backends import reads_for
+    reads = reads_for(engine)
+    yield reads
+    if reads is not engine:
+        reads.dispose()
+
+
 @pytest.fixture
 def sessions(engine):
     yield make_sessionmaker(engine)
@@ -136,8 +146,8 @@ def settings(database_url):
 
 
 @pytest.fixture
-def backends(engine, sessions, redis_client):
-    return Backends(engine=engine, sessions=sessions, redis=redis_client)
+def backends(engine, sessions, redis_client, reads):
+    return Backends(engine=engine, sessions=sessions, redis=redis_client, reads=reads)
 
 
 @pytest.fixture

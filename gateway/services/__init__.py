@@ -13,6 +13,7 @@ from sqlalchemy import Engine, bindparam, select
 from dialogs.model import Profile
 from dialogs.services import CropInfo, DayWeather, Layout, MandiPrice, Named, PlanInfo, ServiceUnavailable
 from farmdb.models import ExpertRequest, Farmer, FarmerCrop, MarketPrice
+from gateway.backends import read_once
 from gateway.services.reference import Place, ReferenceData, distance_km
 
 PRICE_MAX_AGE_DAYS = 14  # older prices mislead more than they help
@@ -55,8 +56,7 @@ class GatewayServices:
 
     def profile(self, phone: str) -> Profile | None:
         # One query, plain columns, prepared once: this runs on the first hop of every session.
-        with self._reads.connect() as db:
-            rows = db.execute(PROFILE_QUERY, {"phone": phone}).all()
+        rows = read_once(self._reads, PROFILE_QUERY, {"phone": phone})
         if not rows:
             return None
         codes = self._ref.crop_codes
@@ -125,9 +125,8 @@ class GatewayServices:
         cached = self._price_cache.get(crop_id)
         if cached and cached[0] == today and time.monotonic() - cached[1] < PRICES_CACHE_S:
             return cached[2]
-        with self._reads.connect() as db:
-            since = today - timedelta(days=PRICE_MAX_AGE_DAYS)
-            rows = db.execute(LATEST_PRICES_QUERY, {"crop_id": crop_id, "since": since}).all()
+        since = today - timedelta(days=PRICE_MAX_AGE_DAYS)
+        rows = read_once(self._reads, LATEST_PRICES_QUERY, {"crop_id": crop_id, "since": since})
         latest: dict[int, tuple[date, int, int, int]] = {}
         for mandi_id, day, low, high, modal in rows:
             latest.setdefault(mandi_id, (day, low, high, modal))

@@ -19,8 +19,9 @@ def test_readyz_checks_database_schema_and_redis(client):
     assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
 
 
-def test_readyz_names_redis_when_it_is_down_and_answers_fast(settings, engine, sessions):
-    app = create_app(settings, backends=Backends(engine=engine, sessions=sessions, redis=unreachable_redis()))
+def test_readyz_names_redis_when_it_is_down_and_answers_fast(settings, engine, sessions, reads):
+    app = create_app(settings, backends=Backends(engine=engine, sessions=sessions, reads=reads,
+                                                      redis=unreachable_redis()))
     started = time.perf_counter()
     response = app.test_client().get("/readyz")
     assert time.perf_counter() - started < 1.5

@@ -161,8 +161,9 @@ def test_racing_hops_of_one_session_are_serialised(app, farmer, db):
     assert db.scalar(select(func.count()).select_from(ExpertRequest)) == 1
 
 
-def test_when_redis_is_down_the_hop_ends_politely_within_a_second(settings, engine, sessions):
-    app = create_app(settings, backends=Backends(engine=engine, sessions=sessions, redis=unreachable_redis()),
+def test_when_redis_is_down_the_hop_ends_politely_within_a_second(settings, engine, sessions, reads):
+    app = create_app(settings, backends=Backends(engine=engine, sessions=sessions, reads=reads,
+                                                      redis=unreachable_redis()),
                      clock=lambda: SEED_DAY)
     client = app.test_client()
     started = time.perf_counter()
