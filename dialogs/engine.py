@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from dialogs.dialog import Dialog
 from dialogs.effects import Effect
 from dialogs.model import Event, Option, Reply, Session, View
-from dialogs.screens import Go, Stay
+from dialogs.screens import Ask, Go, Stay
 from dialogs.services import FarmServices
 from dialogs.texts import N_, Texts, texts
 
@@ -89,7 +89,7 @@ def _advance(ctx: Ctx, dialog: Dialog, text: str) -> None:
         else:
             session.error = N_("error.invalid_option")
         return
-    if text == MORE and not getattr(screen, "expects_text", False):
+    if text == MORE and not isinstance(screen, Ask):  # on a question, "98" is an answer
         view = screen.view(ctx)
         if session.page + 1 < ctx.services.layout.page_count(_decorate(ctx, dialog, view)):
             session.page += 1

@@ -81,6 +81,16 @@ def _numbered(ctx: "Ctx", choices: list[Choice]) -> tuple[Option, ...]:
     return tuple(Option(str(i), ctx.t(c.label) if c.translate else c.label) for i, c in enumerate(choices, 1))
 
 
+def _then(ctx: "Ctx", actions, value: Any, target: str | None) -> Outcome:
+    """Run the actions in turn; the first that returns an outcome decides, else go to `target`."""
+    for action in actions:
+        if action:
+            outcome = action(ctx, value)
+            if outcome is not None:
+                return outcome
+    return Go(target)
+
+
 def _pick(choices: list[Choice], text: str) -> Choice | None:
     if text.isdigit() and not text.startswith("0"):
         index = int(text) - 1
@@ -158,12 +168,7 @@ class Menu(Screen):
     def _chosen(self, ctx: "Ctx", choice: Choice, store: bool) -> Outcome:
         if store and self.store:
             ctx.session.answers[self.store] = choice.value
-        for action in (choice.action, self.action):
-            if action:
-                outcome = action(ctx, choice.value)
-                if outcome is not None:
-                    return outcome
-        return Go(choice.target or self.target)
+        return _then(ctx, (choice.action, self.action), choice.value, choice.target or self.target)
 
 
 @dataclass(frozen=True)
@@ -190,11 +195,7 @@ class Ask(Screen):
         except Invalid as invalid:
             return Stay(invalid.key)
         ctx.session.answers[self.store] = value
-        if self.action:
-            outcome = self.action(ctx, value)
-            if outcome is not None:
-                return outcome
-        return Go(self.target)
+        return _then(ctx, (self.action,), value, self.target)
 
 
 @dataclass(frozen=True)
@@ -215,11 +216,7 @@ class Info(Screen):
         choice = _pick(list(self.choices), text)
         if choice is None:
             return Stay(N_("error.invalid_option"))
-        if choice.action:
-            outcome = choice.action(ctx, choice.value)
-            if outcome is not None:
-                return outcome
-        return Go(choice.target)
+        return _then(ctx, (choice.action,), choice.value, choice.target)
 
 
 @dataclass(frozen=True)

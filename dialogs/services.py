@@ -29,14 +29,7 @@ class Named:
 
 @dataclass(frozen=True)
 class CropInfo(Named):
-    stages: tuple[str, ...] = ()
-
-    def stage_on(self, stage_days: tuple[tuple[str, int], ...], sown_on: date, today: date) -> str | None:
-        days, current = (today - sown_on).days, None
-        for stage, from_day in stage_days:
-            if days >= from_day:
-                current = stage
-        return current
+    stages: tuple[str, ...] = ()  # in growing order; FarmServices.crop_stage says which one a crop is at
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,15 @@ from farmdb.models.base import Base, Localised, Timestamps
 from farmdb.types import JsonDoc, UtcDateTime, utcnow
 
 
+def stage_on(stages: list[tuple[str, int]] | tuple, sown_on: date, today: date) -> str | None:
+    """The growth stage a crop sown on `sown_on` is at on `today`; `stages` are (stage, from_day) in order."""
+    days, current = (today - sown_on).days, None
+    for stage, from_day in stages:
+        if days >= from_day:
+            current = stage
+    return current
+
+
 class State(Localised, Base):
     __tablename__ = "states"
 
@@ -56,12 +65,7 @@ class Crop(Localised, Base):
     stages: Mapped[list] = mapped_column(JsonDoc, default=list)
 
     def stage_on(self, sown_on: date, today: date) -> str | None:
-        days = (today - sown_on).days
-        current = None
-        for stage in self.stages:
-            if days >= stage["from_day"]:
-                current = stage["stage"]
-        return current
+        return stage_on([(s["stage"], s["from_day"]) for s in self.stages], sown_on, today)
 
 
 class Mandi(Localised, Base):

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, bindparam, select
 from dialogs.model import Profile
 from dialogs.services import CropInfo, DayWeather, Layout, MandiPrice, Named, PlanInfo, ServiceUnavailable
 from farmdb.models import ExpertRequest, Farmer, FarmerCrop, MarketPrice
+from farmdb.models.catalogue import stage_on
 from gateway.backends import read_once
 from gateway.services.reference import Place, ReferenceData, distance_km
 
@@ -85,11 +86,7 @@ class GatewayServices:
         return self._ref.crops
 
     def crop_stage(self, crop: str, sown_on: date) -> str | None:
-        days, current = (self.today() - sown_on).days, None
-        for stage, from_day in self._ref.crop_stage_days.get(crop, ()):
-            if days >= from_day:
-                current = stage
-        return current
+        return stage_on(self._ref.crop_stage_days.get(crop, ()), sown_on, self.today())
 
     def forecast(self, district_id: int, days: int = 3) -> list[DayWeather]:
         district = self.district(district_id)
