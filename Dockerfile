@@ -14,6 +14,7 @@ RUN pip install "babel>=2.14,<3" \
  && pybabel compile --domain messages --directory locales --statistics \
  && pip install . \
  && useradd --system --home /var/lib/kheti --create-home kheti \
+ && VAR_DIR=/var/lib/kheti kheti nlu train && chown -R kheti /var/lib/kheti \
  && mkdir -p "$PROMETHEUS_MULTIPROC_DIR" && chown kheti "$PROMETHEUS_MULTIPROC_DIR"
 
 USER kheti

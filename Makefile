@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install locales db seed clean lint-locales
+.PHONY: run test install locales nlu clean
 
 run: install ## migrate and seed the embedded database, then serve on http://127.0.0.1:5000
 	$(BIN)/kheti db upgrade
@@ -14,7 +14,10 @@ run: install ## migrate and seed the embedded database, then serve on http://127
 test: install ## the whole suite; uses TEST_DATABASE_URL / TEST_REDIS_URL when set, the embedded default otherwise
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-install: $(STAMP) locales
+install: $(STAMP) locales nlu
+
+nlu: ## train the SMS intent model once (kept in var/, retrained when nlu/data changes)
+	$(BIN)/kheti nlu train
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

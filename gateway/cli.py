@@ -179,6 +179,52 @@ def sms_send(settings: Settings, phone: str, text: str, locale: str):
 
 
 @main.group()
+def nlu():
+    """The SMS language model: train it, judge it, try it."""
+
+
+@nlu.command("train")
+@with_settings
+def nlu_train(settings: Settings):
+    """Train the intent model on nlu/data/*.train.jsonl (done by `make install`; kept in VAR_DIR)."""
+    import time
+
+    from nlu.model import data_fingerprint, load_or_train
+    started = time.perf_counter()
+    load_or_train(Path(settings.var_dir))
+    click.echo(f"intent model {data_fingerprint()} ready in {time.perf_counter() - started:.1f} s "
+               f"({settings.var_dir})", err=True)
+
+
+@nlu.command("eval")
+@click.option("--mistakes", is_flag=True, help="Also list every message read wrongly.")
+@with_settings
+def nlu_eval(settings: Settings, mistakes: bool):
+    """Accuracy on the held-out messages: per intent, per language and script, confusion matrix, timing."""
+    from nlu.evaluate import evaluate, format_report
+    report = evaluate(settings.var_dir)
+    click.echo(format_report(report))
+    if mistakes:
+        click.echo("\nmistakes (group, text, labelled, read, confidence):")
+        for row in report["mistakes"]:
+            click.echo("  " + " | ".join(map(str, row)))
+
+
+@nlu.command("parse")
+@with_settings
+def nlu_parse(settings: Settings):
+    """Read messages from standard input, one a line; write one JSON object a line."""
+    import json
+
+    from nlu.parser import Parser
+    parser = Parser(settings.var_dir)
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        if text.strip():
+            click.echo(json.dumps(parser.parse(text).to_json(), ensure_ascii=False))
+
+
+@main.group()
 def simulate():
     """A terminal phone for trying the service without a provider."""
 

@@ -14,7 +14,7 @@ _CONSONANTS = {
     "क": "k", "ख": "kh", "ग": "g", "घ": "gh", "ङ": "n", "च": "ch", "छ": "chh", "ज": "j", "झ": "jh", "ञ": "n",
     "ट": "t", "ठ": "th", "ड": "d", "ढ": "dh", "ण": "n", "त": "t", "थ": "th", "द": "d", "ध": "dh", "न": "n",
     "प": "p", "फ": "ph", "ब": "b", "भ": "bh", "म": "m", "य": "y", "र": "r", "ल": "l", "ळ": "l", "व": "v",
-    "श": "sh", "ष": "sh", "स": "s", "ह": "h",
+    "श": "sh", "ष": "sh", "स": "s", "ह": "h", "ऱ": "r",
     "क़": "q", "ख़": "kh", "ग़": "g", "ज़": "z", "ड़": "r", "ढ़": "rh", "फ़": "f", "य़": "y",
 }
 _VOWELS = {"अ": "a", "आ": "aa", "इ": "i", "ई": "ee", "उ": "u", "ऊ": "oo", "ऋ": "ri", "ए": "e", "ऐ": "ai",
@@ -86,15 +86,22 @@ _FOLDS = [("chh", "ch"), ("aa", "a"), ("ee", "i"), ("ii", "i"), ("oo", "u"), ("u
           ("bh", "b"), ("ck", "k"), ("q", "k"), ("w", "v"), ("z", "j"), ("ei", "e"), ("ey", "e")]
 
 
-def phonetic_key(text: str) -> str:
-    """A key that spelling variants share: 'Nashik', 'nasik' and 'नाशिक' all give 'nasik'."""
+_ASPIRATES = {("kh", "k"), ("gh", "g"), ("jh", "j"), ("th", "t"), ("dh", "d"), ("bh", "b")}
+
+
+def phonetic_key(text: str, aspirates: bool = True, doubles: bool = True) -> str:
+    """A key that spelling variants share: 'Nashik', 'nasik' and 'नाशिक' all give 'nasik'. `aspirates=False`
+    keeps bh/b, dh/d apart, and `doubles=False` keeps doubled letters, for words where that is the difference
+    (भात rice, बात talk; makke maize, make)."""
     text = to_latin(text).casefold()
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = re.sub(r"[^a-z0-9 ]+", " ", text)
     for old, new in _FOLDS:
-        text = text.replace(old, new)
-    text = re.sub(r"(.)\1+", r"\1", text)  # doubled letters: 'bareilly' ~ 'bareli'
+        if aspirates or (old, new) not in _ASPIRATES:
+            text = text.replace(old, new)
+    if doubles:
+        text = re.sub(r"(.)\1+", r"\1", text)  # doubled letters: 'bareilly' ~ 'bareli'
     text = re.sub(r"(?<=[a-z])y\b", "i", text)
     return " ".join(text.split())
 

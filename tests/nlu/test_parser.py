@@ -1,0 +1,143 @@
+"""Reading farmers' messages: intents and entities across languages and scripts, keywords, low confidence.
+
+The messages in these tables are not in nlu/data: they test what the model learnt, not what it memorised.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlu.dataset import load
+from nlu.parser import Parser, detect_language
+
+
+@pytest.fixture(scope="module")
+def parser(tmp_path_factory):
+    return Parser(tmp_path_factory.mktemp("nlu"))
+
+
+@pytest.mark.parametrize("text, intent, crop, location", [
+    # English as farmers text it
+    ("will it rain in ahmednagar day after", "weather", None, "Ahmadnagar"),
+    ("soyabean rate today latur", "market_price", "soybean", "Latur"),
+    ("when to give second dose urea to wheat", "crop_advisory", "wheat", None),
+    ("white fly on my cotton what spray", "pest_disease", "cotton", None),
+    ("pls call me back regarding my farm", "expert_callback", None, None),
+    # Hindi, Devanagari
+    ("कल इंदौर में बारिश होगी क्या", "weather", None, "Indore"),
+    ("सरसों का भाव बताओ", "market_price", "mustard", None),
+    ("धान की रोपाई के बाद कौन सी खाद डालें", "crop_advisory", "rice", None),
+    ("टमाटर के पत्ते मुड़ रहे हैं", "pest_disease", "tomato", None),
+    # Hindi, Latin
+    ("kal karnal me barish hogi kya", "weather", None, "Karnal"),
+    ("chana ka bhav kitna chal raha", "market_price", "chickpea", None),
+    ("aloo me jhulsa rog lag gaya", "pest_disease", "potato", None),
+    ("mera paisa kat gaya plan chalu nahi hua", "payment_status", None, None),
+    # Marathi, Devanagari
+    ("उद्या नाशिकला पाऊस पडेल का", "weather", None, "Nashik"),
+    ("कांद्याला आज काय भाव आहे", "market_price", "onion", None),
+    ("तुरीवर अळी पडली काय फवारू", "pest_disease", "pigeon_pea", None),
+    # Marathi, Latin
+    ("soyabin la khat kadhi dyayche", "crop_advisory", "soybean", None),
+    ("kapsala bondali aali ahe", "pest_disease", "cotton", None),
+    ("sms band kara", "opt_out", None, None),
+])
+def test_intents_and_entities_across_languages_and_scripts(parser, text, intent, crop, location):
+    parse = parser.parse(text)
+    assert (parse.intent, parse.entities["crop"], parse.entities["location"]) == (intent, crop, location)
+    assert parse.confident
+
+
+@pytest.mark.parametrize("text, intent, entities", [
+    ("STOP", "opt_out", {}),
+    ("stop", "opt_out", {}),
+    ("START", "register", {}),
+    ("HELP", "help", {}),
+    ("PRICE ONION", "market_price", {"crop": "onion"}),
+    ("price gehu", "market_price", {"crop": "wheat"}),
+    ("WEATHER NASIK", "weather", {"location": "Nashik"}),
+    ("LANG HI", "change_language", {"language": "hi"}),
+    ("lang mr", "change_language", {"language": "mr"}),
+])
+def test_keywords_take_the_exact_path(parser, text, intent, entities):
+    parse = parser.parse(text)
+    assert parse.keyword and parse.intent == intent and parse.confidence == 1.0
+    for name, value in entities.items():
+        assert parse.entities[name] == value
+
+
+def test_a_keyword_inside_a_sentence_is_not_a_keyword(parser):
+    parse = parser.parse("stop the pink bollworm in my cotton")
+    assert not parse.keyword and parse.intent == "pest_disease"
+
+
+@pytest.mark.parametrize("text, language", [
+    ("hindi me bhejo", "hi"), ("मराठीत पाठवा", "mr"), ("english please", "en"),
+    ("मला हिंदी समजत नाही", "mr"),  # Hindi mentioned as not understood, written in Marathi
+])
+def test_the_language_asked_for(parser, text, language):
+    parse = parser.parse(text)
+    assert parse.intent == "change_language" and parse.entities["language"] == language
+
+
+@pytest.mark.parametrize("text", ["🌾🌾🌾", "", "   ", "?!?!", "\x00\x01\x02"])
+def test_nothing_readable_is_not_a_confident_answer(parser, text):
+    parse = parser.parse(text)
+    assert not parse.confident and parse.intent == "help"
+
+
+def test_gibberish_is_below_the_confidence_floor(parser):
+    assert not parser.parse("qwzx plmk vvbn").confident
+
+
+@pytest.mark.parametrize("text, language", [
+    ("kal barish hogi kya", "hi"), ("udya paus padel ka", "mr"), ("गेहूं का भाव क्या है", "hi"),
+    ("कांद्याला काय भाव आहे", "mr"), ("what is the onion price", "en"),
+])
+def test_the_message_language_for_replying_to_strangers(text, language):
+    assert detect_language(text) == language
+
+
+def test_a_long_message_is_read_without_trouble(parser):
+    parse = parser.parse("gehu ka bhav " * 400)
+    assert parse.intent == "market_price" and parse.entities["crop"] == "wheat"
+
+
+def test_held_out_accuracy_meets_the_targets(parser):
+    """A guard against a change to the data or the model that makes reading worse (not a timing test)."""
+    examples = load("heldout")
+    parses = [parser.parse(e.text) for e in examples]
+    intent = np.mean([p.intent == e.intent for p, e in zip(parses, examples)])
+    crop = np.mean([p.entities["crop"] == e.crop for p, e in zip(parses, examples)])
+    assert intent >= 0.92 and crop >= 0.90, (intent, crop)
+
+
+def test_the_fast_scorer_equals_scikit_learn(parser):
+    import glob
+
+    import joblib
+
+    from nlu.model import features
+    pipeline = joblib.load(glob.glob(str(Path(parser_dir(parser)) / "nlu-intents-*.joblib"))[0])
+    texts = [features(e.text) for e in load("heldout")[:200]]
+    assert np.allclose(pipeline.predict_proba(texts), parser.model.predict_proba(texts), atol=1e-9)
+
+
+def parser_dir(parser):
+    return parser.cache_dir
+
+
+def test_kheti_nlu_parse_writes_one_json_object_a_line(tmp_path):
+    kheti = Path(sys.executable).parent / "kheti"
+    result = subprocess.run([str(kheti), "nlu", "parse"], input="kanda bhav lasalgaon\n\nगेहूं का भाव\n",
+                            capture_output=True, text=True, timeout=120, env={"VAR_DIR": str(tmp_path),
+                                                                             "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(x["intent"], x["entities"]["crop"]) for x in lines] == [("market_price", "onion"),
+                                                                    ("market_price", "wheat")]
+    assert set(lines[0]) == {"text", "intent", "confidence", "entities"}
+    assert set(lines[0]["entities"]) == {"crop", "location", "language"} and 0 <= lines[0]["confidence"] <= 1
