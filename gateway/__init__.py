@@ -49,6 +49,8 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     from gateway.conversations import Conversations
     app.extensions["kheti_conversations"] = Conversations(settings, backends, clock=clock)
     app.register_blueprint(africastalking)
+    from gateway.twilio import bp as twilio
+    app.register_blueprint(twilio)
     if settings.at_webhook_token is None:
         log.warning("AT_WEBHOOK_TOKEN is not set: anyone can call /africastalking/*. Set it outside development.")
 

@@ -224,6 +224,29 @@ def nlu_parse(settings: Settings):
             click.echo(json.dumps(parser.parse(text).to_json(), ensure_ascii=False))
 
 
+@main.command()
+@click.option("--port", type=int, default=5055, show_default=True)
+@with_settings
+def actions(settings: Settings, port: int):
+    """Serve the Rasa action server (/webhook, /health) with the farmer actions."""
+    from functools import lru_cache
+
+    from rasa_sdk.endpoint import run
+
+    from gateway.backends import Backends
+    from gateway.conversations import Conversations
+    from nlu.rasa_actions import executor
+    from workers import runtime
+
+    @lru_cache(maxsize=1)
+    def conversations():
+        backends = Backends.open(settings)
+        runtime.install(settings, backends)
+        return Conversations(settings, backends)
+
+    run(executor(conversations), port=port)
+
+
 @main.group()
 def simulate():
     """A terminal phone for trying the service without a provider."""

@@ -33,8 +33,24 @@ class Conversations:
         self.ussd_services = GatewayServices(reads=backends.reads, reference=self.reference, weather=weather,
                                              layout=self.ussd_layout, default_locale=settings.default_locale,
                                              timezone=settings.timezone, clock=clock)
+        # SMS is not paged: the layout is only there to satisfy the interface.
+        self.sms_services = GatewayServices(reads=backends.reads, reference=self.reference, weather=weather,
+                                            layout=self.ussd_layout, default_locale=settings.default_locale,
+                                            timezone=settings.timezone, clock=clock)
+        self._parser = None
         self.ussd_sessions = SessionStore(backends.redis, ttl=settings.ussd_session_ttl,
                                           resume_window=settings.ussd_resume_window, prefix="ussd")
+
+    @property
+    def parser(self):
+        """The SMS reader, loaded on first use (from VAR_DIR, trained there by `make install`)."""
+        if self._parser is None:
+            from nlu.parser import Parser
+            self._parser = Parser(self.settings.var_dir)
+            if self.settings.rasa_url:
+                from nlu.rasa_client import RasaParser
+                self._parser = RasaParser(self.settings.rasa_url, fallback=self._parser)
+        return self._parser
 
     def step(self, session: Session | None, event: Event, services: GatewayServices,
              dropped: Session | None = None) -> tuple[Session, Reply]:

@@ -158,6 +158,8 @@ VARIABLES: tuple[Variable, ...] = (
              "Seconds within which a dropped USSD session can be continued from a new dial (0: never)"),
     Variable("WEATHER_PROVIDER", "demo", _choice(("demo", "open-meteo")),
              "demo (the seeded forecast) or open-meteo (live forecast API, no key; cached in Redis for an hour)"),
+    Variable("RASA_URL", None, _http_url,
+             "A Rasa server whose /model/parse reads SMS instead of the built-in model (which stays the fallback)"),
     Variable("TIMEZONE", "Asia/Kolkata", _timezone, "Farmers' time zone: what 'today' means for prices and weather"),
     Variable("MAX_REQUEST_BYTES", "65536", _int_between(1024, 10 * 1024 * 1024),
              "Largest request body the gateway accepts; larger ones get 413"),
@@ -189,6 +191,7 @@ class Settings:
     ussd_session_ttl: int
     ussd_resume_window: int
     weather_provider: str
+    rasa_url: str | None
     timezone: str
     max_request_bytes: int
     port: int

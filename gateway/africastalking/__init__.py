@@ -33,4 +33,4 @@ def required(form, *names: str) -> None:
             abort(400, description=f"missing form field: {name}")
 
 
-from gateway.africastalking import ussd  # noqa: E402,F401  (routes register on bp)
+from gateway.africastalking import delivery, sms, ussd  # noqa: E402,F401  (routes register on bp)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, bindparam, select
 
 from dialogs.model import Profile
 from dialogs.services import CropInfo, DayWeather, Layout, MandiPrice, Named, PlanInfo, ServiceUnavailable
-from farmdb.models import ExpertRequest, Farmer, FarmerCrop, MarketPrice
+from farmdb.models import ExpertRequest, Farmer, FarmerCrop, MarketPrice, Payment
 from farmdb.models.catalogue import stage_on
 from gateway.backends import read_once
 from gateway.services.reference import Place, ReferenceData, distance_km
@@ -27,6 +27,10 @@ PROFILE_QUERY = (
     .outerjoin(FarmerCrop, FarmerCrop.farmer_id == Farmer.id)
     .where(Farmer.phone == bindparam("phone"), Farmer.consent_given_at.is_not(None),
            Farmer.consent_withdrawn_at.is_(None))
+)
+LATEST_PAYMENT_QUERY = (
+    select(Payment.amount_minor, Payment.plan_id, Payment.status)
+    .where(Payment.farmer_id == bindparam("farmer_id")).order_by(Payment.created_at.desc()).limit(1)
 )
 LATEST_PRICES_QUERY = (
     select(MarketPrice.mandi_id, MarketPrice.price_date, MarketPrice.min_price, MarketPrice.max_price,
@@ -136,6 +140,31 @@ class GatewayServices:
 
     def plans(self) -> list[PlanInfo]:
         return self._ref.plans
+
+    def find_districts_anywhere(self, text: str) -> list[tuple[str, int, int]]:
+        ref = self._ref
+        return [(f"{d.names['en']} ({ref.state_names[d.state_id]})", d.state_id, d.key)
+                for d in ref.find_districts_anywhere(text)]
+
+    def district_named(self, name: str, prefer_state: int | None = None) -> Place | None:
+        places = self._ref.districts_by_name.get(name, [])
+        return next((p for p in places if p.state_id == prefer_state), places[0] if places else None)
+
+    def crops_in(self, text: str) -> list[str]:
+        from nlu.lexicon import crops
+        found = []
+        for match in sorted(crops().find(text), key=lambda m: m.start):
+            if match.value not in found:
+                found.append(match.value)
+        return found
+
+    def latest_payment(self, farmer_id: int) -> tuple[int, PlanInfo, str] | None:
+        rows = read_once(self._reads, LATEST_PAYMENT_QUERY, {"farmer_id": farmer_id})
+        if not rows:
+            return None
+        amount, plan_id, status = rows[0]
+        plan = next((p for p in self._ref.plans if self._ref.plan_ids.get(p.key) == plan_id), None)
+        return amount, plan or PlanInfo("plan", {"en": "plan"}, {}), status
 
     def new_ticket(self) -> str:
         """Seven digits: easy to say on the phone and type on a keypad; checked unused."""

@@ -101,8 +101,11 @@ class ReferenceData:
             self.districts = {d.id: Place(d.id, d.names, d.romanised, d.state_id, d.latitude, d.longitude)
                               for d in districts}
             self.districts_by_state: dict[int, list[Place]] = {}
+            self.districts_by_name: dict[str, list[Place]] = {}
+            self.state_names = {s.id: s.name for s in states}
             for place in self.districts.values():
                 self.districts_by_state.setdefault(place.state_id, []).append(place)
+                self.districts_by_name.setdefault(place.names["en"], []).append(place)
             self.crops = [CropInfo(c.code, c.names, c.romanised, tuple(s["stage"] for s in c.stages))
                           for c in crops]
             self.crop_ids = {c.code: c.id for c in crops}
@@ -121,6 +124,9 @@ class ReferenceData:
     def find_states(self, text: str) -> list[Named]:
         by_id = {s.key: s for s in self.states}
         return [by_id[k] for k in self.state_matcher.find(text)]
+
+    def find_districts_anywhere(self, text: str) -> list[Place]:
+        return [self.districts[k] for k in self.district_matcher.find(text)]
 
     def find_districts(self, state_id: int, text: str) -> list[Place]:
         allowed = {d.key for d in self.districts_by_state.get(state_id, [])}

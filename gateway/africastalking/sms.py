@@ -1,0 +1,36 @@
+"""Inbound SMS over Africa's Talking: POST /africastalking/sms (from, to, text, date, id, linkId, networkCode).
+
+AT wants a fast 200; the reply goes out through the outbox and the workers, as AT expects (not in the response).
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Response, abort, current_app, request
+
+from farmdb.phones import InvalidPhoneNumber, to_e164
+from gateway import sms_inbox
+from gateway.africastalking import bp, required
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 5000  # longer is not an SMS; keep what fits, say so in the log
+
+
+@bp.post("/sms")
+def inbound_sms():
+    form = request.form
+    required(form, "from", "id")
+    settings = current_app.config["KHETI_SETTINGS"]
+    try:
+        phone = to_e164(form["from"], settings.default_region)
+    except InvalidPhoneNumber as exc:
+        log.warning("inbound SMS refused: %s", exc)
+        abort(400, description="invalid sender number in 'from'")
+    text = form.get("text", "")
+    if len(text) > MAX_TEXT:
+        log.warning("inbound SMS of %d characters cut to %d", len(text), MAX_TEXT)
+        text = text[:MAX_TEXT]
+    sms_inbox.handle(current_app.extensions["kheti_conversations"], sms_inbox.Inbound(
+        provider="africastalking", provider_message_id=form["id"], phone=phone, to=form.get("to"), text=text,
+        link_id=form.get("linkId") or None, send_reply=True))
+    return Response("OK", mimetype="text/plain")

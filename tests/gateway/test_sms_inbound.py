@@ -1,0 +1,238 @@
+"""Inbound SMS through the real app: recorded Africa's Talking and Twilio payloads, signatures, the conversations
+farmers have, and what each leaves in the database."""
+from dataclasses import replace
+from xml.etree import ElementTree
+
+import pytest
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from dialogs.texts import texts
+from farmdb.models import ExpertRequest, Farmer, InboundMessage, OutboundMessage, Payment
+from gateway import create_app
+from tests.conftest import SEED_DAY
+
+TOKEN = "twilio-test-token"
+PUBLIC = "https://sms.example.org"
+
+
+@pytest.fixture
+def sms_app(settings, backends):
+    app = create_app(replace(settings, twilio_auth_token=TOKEN, public_base_url=PUBLIC), backends=backends,
+                     clock=lambda: SEED_DAY)
+    app.config.update(TESTING=True)
+    return app
+
+
+def at_sms(client, text, phone="+919812345678", message_id=None, **extra):
+    """What Africa's Talking posts for an incoming SMS."""
+    at_sms.n = getattr(at_sms, "n", 0) + 1
+    form = {"from": phone, "to": "54321", "text": text, "date": "2026-07-15 09:12:33",
+            "id": message_id or f"ATXid_{at_sms.n:08d}", "linkId": "", "networkCode": "40445", **extra}
+    return client.post("/africastalking/sms", data=form)
+
+
+def twilio_sms(client, text, phone="+919812345678", sid=None, sign=True, url=f"{PUBLIC}/twilio/sms"):
+    twilio_sms.n = getattr(twilio_sms, "n", 0) + 1
+    form = {"MessageSid": sid or f"SM{twilio_sms.n:032x}", "AccountSid": "AC" + "0" * 32, "From": phone,
+            "To": "+15005550006", "Body": text, "NumMedia": "0", "NumSegments": "1", "FromCountry": "IN",
+            "MessagingServiceSid": "", "ApiVersion": "2010-04-01"}
+    headers = {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(url, form)} if sign else {}
+    return client.post("/twilio/sms", data=form, headers=headers)
+
+
+def twiml_reply(response) -> str | None:
+    root = ElementTree.fromstring(response.get_data(as_text=True))
+    message = root.find("Message")
+    return message.text if message is not None else None
+
+
+def outbox(db):
+    db.rollback()
+    return db.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
+
+
+# Signatures and provider fields
+
+def test_the_known_signature_vector():
+    params = {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234", "From": "+12349013030",
+              "To": "+18005551212"}
+    validator = RequestValidator("12345")
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    assert validator.compute_signature(url, params) == "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+    assert validator.validate(url, params, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=")
+
+
+@pytest.mark.parametrize("sign, url", [(False, None), (True, "http://localhost/twilio/sms"),
+                                       (True, f"{PUBLIC}/twilio/other")])
+def test_a_twilio_request_without_a_valid_signature_is_refused_before_anything_is_stored(sms_app, db, sign, url):
+    response = twilio_sms(sms_app.test_client(), "gehu ka bhav", sign=sign, url=url or f"{PUBLIC}/twilio/sms")
+    assert response.status_code == 403
+    assert db.scalar(select(func.count()).select_from(InboundMessage)) == 0
+
+
+def test_the_signature_is_checked_against_the_public_url_behind_a_proxy(sms_app):
+    # The test client calls http://localhost/..., Twilio called https://sms.example.org/...: the rebuilt URL wins.
+    assert twilio_sms(sms_app.test_client(), "help").status_code == 200
+
+
+def test_twilio_callbacks_are_refused_when_no_token_is_configured(client):
+    assert twilio_sms(client, "help").status_code == 403
+
+
+@pytest.mark.parametrize("form, missing", [({"to": "1", "text": "x", "id": "a"}, "from"),
+                                           ({"from": "+919812345678", "text": "x"}, "id")])
+def test_at_sms_missing_fields_are_400_with_the_name(client, form, missing):
+    response = client.post("/africastalking/sms", data=form)
+    assert response.status_code == 400 and response.json["message"] == f"missing form field: {missing}"
+
+
+def test_an_odd_sender_number_is_a_400_with_the_reason(client):
+    response = at_sms(client, "help", phone="NOT-A-NUMBER")
+    assert response.status_code == 400 and "invalid sender number" in response.json["message"]
+
+
+# Answers
+
+@pytest.fixture
+def farmer(register_farmer):
+    return register_farmer(locale="hi")
+
+
+def test_twilio_answers_inline_with_twiml(sms_app, farmer, db):
+    response = twilio_sms(sms_app.test_client(), "kal barish hogi kya")
+    assert response.status_code == 200 and response.mimetype == "application/xml"
+    reply = twiml_reply(response)
+    t = texts("hi", latin=True)
+    assert reply.startswith(t("sms.weather", district="Nashik", rain0=0, tmin0=0, tmax0=0, rain1=0, tmin1=0,
+                              tmax1=0, rain2=0, hint="").split("Nashik")[0] + "Nashik")
+    [row] = db.scalars(select(InboundMessage)).all()
+    assert (row.provider, row.intent, row.farmer_id, row.text) == ("twilio", "weather", farmer, "kal barish hogi kya")
+    assert outbox(db) == []  # inline: nothing goes through the outbox
+
+
+def test_at_replies_through_the_outbox(client, farmer, db):
+    assert at_sms(client, "गेहूं का भाव").status_code == 200
+    [sms] = outbox(db)
+    assert (sms.purpose, sms.category, sms.status, sms.phone) == ("reply", "service_implicit", "sent", "+919812345678")
+    assert sms.body.startswith("गेहूं") and "₹" in sms.body and sms.encoding == "UCS-2" and sms.segments <= 2
+
+
+@pytest.mark.parametrize("text, expected_key", [
+    ("PRICE ONION", "sms.price"),
+    ("kanda bhav lasalgaon", "sms.price"),
+    ("WEATHER NASIK", "sms.weather"),
+    ("HELP", "sms.help"),
+    ("qwzx plmk vvbn", "sms.not_understood"),
+    ("", "sms.not_understood"),
+    ("🌾🌾🌾", "sms.not_understood"),
+    ("\x00\x01\ufffd\x7f\u200b\x1b[31m", "sms.not_understood"),  # binary junk as a gateway may pass it on
+])
+def test_answers_fit_two_sms(client, farmer, db, text, expected_key):
+    at_sms(client, text)
+    [sms] = outbox(db)
+    assert sms.segments <= 2
+    first_words = texts("hi", latin=not any("\u0900" <= c <= "\u097f" for c in text))(expected_key).split("{")[0]
+    assert sms.body.startswith(first_words[:12]) or first_words[:12] in sms.body
+
+
+def test_the_same_message_twice_is_answered_once(client, farmer, db):
+    at_sms(client, "mujhe call karo", message_id="ATXid_dup")
+    at_sms(client, "mujhe call karo", message_id="ATXid_dup")
+    assert db.scalar(select(func.count()).select_from(InboundMessage)) == 1
+    assert db.scalar(select(func.count()).select_from(ExpertRequest)) == 1
+    assert len(outbox(db)) == 1
+
+
+def test_twilio_retry_gets_the_same_reply(sms_app, farmer, db):
+    client = sms_app.test_client()
+    first = twiml_reply(twilio_sms(client, "expert se baat karni hai", sid="SMdup"))
+    again = twiml_reply(twilio_sms(client, "expert se baat karni hai", sid="SMdup"))
+    assert first == again and db.scalar(select(func.count()).select_from(ExpertRequest)) == 1
+
+
+def test_a_pest_report_makes_a_ticket(client, farmer, db):
+    at_sms(client, "kapas me gulabi sundi lag gayi")
+    [request] = db.scalars(select(ExpertRequest)).all()
+    assert (request.kind, request.crop.code, request.channel) == ("pest_report", "cotton", "sms")
+    assert request.ticket in outbox(db)[0].body
+
+
+def test_stop_then_silence_then_start(client, farmer, db):
+    at_sms(client, "STOP")
+    assert db.get(Farmer, farmer).sms_opted_out
+    at_sms(client, "gehu ka bhav")  # opted out: no answer at all
+    at_sms(client, "START")
+    db.rollback()
+    assert not db.get(Farmer, farmer).sms_opted_out
+    bodies = [m.body for m in outbox(db)]
+    t = texts("hi", latin=True)
+    assert bodies == [t("sms.stopped"), t("sms.restarted")]
+
+
+def test_registration_by_sms_in_steps_with_consent(client, db):
+    phone = "+919812300077"
+    steps = ["START", "Sunita Shinde", "nasik", "kanda aur soyabin", "haan"]
+    for text in steps:
+        assert at_sms(client, text, phone=phone).status_code == 200
+    farmer = db.scalar(select(Farmer).where(Farmer.phone == phone))
+    assert (farmer.name, farmer.district.name, farmer.registered_via, farmer.consent_channel) == \
+        ("Sunita Shinde", "Nashik", "sms", "sms")
+    assert sorted(fc.crop.code for fc in farmer.crops) == ["onion", "soybean"]
+    bodies = [m.body for m in outbox(db)]
+    assert len(bodies) == len(steps) and all(m.segments <= 2 for m in outbox(db))
+
+
+def test_registration_declined_stores_nothing(client, db):
+    for text in ["START", "Ganesh", "pune", "onion", "no"]:
+        at_sms(client, text, phone="+919812300078")
+    assert db.scalar(select(Farmer).where(Farmer.phone == "+919812300078")) is None
+
+
+def test_a_stranger_asking_for_an_expert_is_asked_to_register(client, db):
+    at_sms(client, "expert se baat karni hai", phone="+919812300079")
+    assert db.scalar(select(func.count()).select_from(ExpertRequest)) == 0
+    assert outbox(db)[0].body == texts("hi", latin=True)("sms.reg.needed")
+
+
+def test_language_change_by_keyword(client, farmer, db):
+    at_sms(client, "LANG MR")
+    db.rollback()
+    assert db.get(Farmer, farmer).locale == "mr"
+    assert outbox(db)[0].body == texts("mr", latin=True)("sms.language")
+
+
+def test_subscribe_by_sms_then_payment_status(client, farmer, db):
+    at_sms(client, "plan lena hai")
+    at_sms(client, "2")
+    [payment] = db.scalars(select(Payment)).all()
+    assert payment.status == "pending" and payment.plan.code == "season_basic"
+    at_sms(client, "mera payment hua kya")
+    bodies = [m.body for m in outbox(db) if m.purpose == "reply"]
+    assert "99" in bodies[-1]
+
+
+def test_a_5000_character_message_is_stored_and_answered(client, farmer, db):
+    assert at_sms(client, "gehu ka bhav " * 400).status_code == 200
+    [row] = db.scalars(select(InboundMessage)).all()
+    assert len(row.text) == 5000 and row.intent == "market_price"
+
+
+@pytest.mark.parametrize("locale, text, expected", [
+    ("hi", "STOP", None),  # typed in Latin letters: the reply is in Hinglish
+    ("mr", "कांद्याला आज काय भाव आहे", "कांदा"),
+    ("hi", "गेहूं का भाव", "गेहूं"),
+    ("mr", "kanda bhav", "Kanda"),
+    ("en", "onion price", "Onion"),
+])
+def test_replies_come_in_the_farmers_language_and_the_script_they_wrote_in(client, register_farmer, db, locale,
+                                                                           text, expected):
+    register_farmer(locale=locale)
+    at_sms(client, text)
+    [sms] = outbox(db)
+    devanagari = any("\u0900" <= c <= "\u097f" for c in text)
+    assert (sms.encoding == "UCS-2") == (devanagari or "₹" in sms.body)
+    if text != "STOP":
+        assert expected in sms.body
+    else:
+        assert sms.body == texts("hi", latin=True)("sms.stopped")

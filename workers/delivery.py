@@ -1,0 +1,90 @@
+"""Delivery receipts and opt-outs from the SMS providers, applied to the outbox and to farmers.
+
+Receipts arrive late, twice and out of order (AT re-sends for ~10 minutes; Twilio's "sent" and "delivered" callbacks
+can cross), so a receipt only ever moves a message forward: queued < sending < sent < one final status.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from farmdb.models import Farmer, OutboundMessage
+from farmdb.types import utcnow
+
+log = logging.getLogger(__name__)
+
+AFRICASTALKING, TWILIO = "africastalking", "twilio"
+
+# Africa's Talking delivery report `status`.
+AT_STATUSES = {
+    "Sent": "sent", "Submitted": "sent", "Buffered": "sent",  # in flight at the operator
+    "Success": "delivered",
+    "Rejected": "failed", "Failed": "failed",
+}
+
+# Twilio status callback `MessageStatus`. None: a status of inbound messages, which says nothing about ours.
+TWILIO_STATUSES = {
+    "accepted": "queued", "scheduled": "queued", "queued": "queued",
+    "sending": "sending",  # Twilio is handing it to the carrier: not yet "sent", which is the carrier's acceptance
+    "sent": "sent",
+    # Some parts arrived, not all: not a delivery we can claim, and a final word may still come.
+    "partially_delivered": "sent",
+    "delivered": "delivered", "read": "delivered",
+    "undelivered": "undelivered", "failed": "failed",
+    "canceled": "failed",  # a scheduled message withdrawn before sending: it will never arrive
+    "receiving": None, "received": None,
+}
+
+STATUS_TABLES = {AFRICASTALKING: AT_STATUSES, TWILIO: TWILIO_STATUSES}
+
+_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
+FINAL = frozenset(s for s, rank in _RANK.items() if rank == 3)
+_UNKNOWN = object()
+
+
+def apply_receipt(session: Session, *, provider: str, provider_message_id: str, provider_status: str,
+                  error: str | None = None) -> str:
+    """Record one receipt; returns "updated", "unchanged", "unknown_status" or "unknown_message". Never raises on
+    what a provider sends: the HTTP handler answers 200 whatever comes back, so the provider stops re-sending."""
+    message = session.scalar(
+        select(OutboundMessage)
+        .where(OutboundMessage.provider == provider, OutboundMessage.provider_message_id == provider_message_id)
+        .with_for_update()  # crossing callbacks for one message: the second waits and sees the first's status
+    )
+    ref = {"provider": provider, "provider_message_id": provider_message_id, "provider_status": provider_status}
+    if message is None:
+        log.warning("delivery receipt for a message we do not know", extra=ref)
+        return "unknown_message"
+    status = STATUS_TABLES.get(provider, {}).get(provider_status, _UNKNOWN)
+    if status is _UNKNOWN:
+        log.warning("unknown delivery status from %s: %r", provider, provider_status, extra=ref)
+        if message.status not in FINAL:
+            message.provider_status = provider_status[:40]  # the column's width: a garbage value must not raise
+        return "unknown_status"
+    # A final row is closed, provider_status included, so that it keeps explaining the final status.
+    if message.status in FINAL or (status is not None and _RANK[status] < _RANK[message.status]):
+        return "unchanged"
+    before = (message.status, message.provider_status, message.last_error)
+    message.provider_status = provider_status
+    if status is not None and status != message.status:
+        message.status = status
+        if status == "delivered":
+            message.delivered_at = utcnow()
+    if status in ("undelivered", "failed") and error:
+        message.last_error = error
+    return "updated" if (message.status, message.provider_status, message.last_error) != before else "unchanged"
+
+
+def opt_out(session: Session, phone: str, channel: str, reason: str) -> bool:
+    """Stop SMS to the farmer with this E.164 number. The first opt-out's time is kept: providers repeat callbacks.
+    Returns False when no farmer has that number (it is then only logged)."""
+    farmer = session.scalar(select(Farmer).where(Farmer.phone == phone))
+    if farmer is None:
+        log.warning("SMS opt-out for a number with no farmer: %s", phone, extra={"channel": channel, "reason": reason})
+        return False
+    if not farmer.sms_opted_out:
+        farmer.sms_opted_out, farmer.sms_opted_out_at = True, utcnow()
+        log.info("farmer opted out of SMS", extra={"farmer_id": farmer.id, "channel": channel, "reason": reason})
+    return True
