@@ -10,6 +10,7 @@ from flask import Response, abort, current_app, request
 
 from farmdb.phones import InvalidPhoneNumber, to_e164
 from gateway import sms_inbox
+from gateway.inputs import clean
 from gateway.africastalking import bp, required
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ def inbound_sms():
     except InvalidPhoneNumber as exc:
         log.warning("inbound SMS refused: %s", exc)
         abort(400, description="invalid sender number in 'from'")
-    text = form.get("text", "")
+    text = clean(form.get("text", ""))
     if len(text) > MAX_TEXT:
         log.warning("inbound SMS of %d characters cut to %d", len(text), MAX_TEXT)
         text = text[:MAX_TEXT]

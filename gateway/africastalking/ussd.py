@@ -18,6 +18,7 @@ from dialogs.ussd import new_input
 from farmdb.models import UssdSession
 from farmdb.phones import InvalidPhoneNumber, to_e164
 from gateway.africastalking import bp, required
+from gateway.inputs import clean
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def ussd_hop():
         return _text("END " + texts(settings.default_locale, latin=True)(N_("ussd.bad_phone")))
     latin = form.get("networkCode", "") not in settings.ussd_ucs2_networks
     try:
-        return _text(_hop(conversations, form["sessionId"], phone, form.get("text", ""), latin))
+        return _text(_hop(conversations, form["sessionId"], phone, clean(form.get("text", "")), latin))
     except (redis.RedisError, Busy) as exc:
         log.error("USSD hop refused, session store unavailable: %s: %s", type(exc).__name__, exc)
         return _text("END " + texts(settings.default_locale, latin=True)(N_("ussd.busy")))

@@ -8,6 +8,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from farmdb.phones import InvalidPhoneNumber, to_e164
 from gateway import sms_inbox
+from gateway.inputs import clean
 from gateway.africastalking import required
 from gateway.africastalking.sms import MAX_TEXT
 from gateway.twilio import bp
@@ -25,7 +26,7 @@ def inbound_sms():
     except InvalidPhoneNumber as exc:
         log.warning("inbound SMS refused: %s", exc)
         abort(400, description="invalid sender number in 'From'")
-    text = form.get("Body", "")[:MAX_TEXT]
+    text = clean(form.get("Body", ""))[:MAX_TEXT]
     reply = sms_inbox.handle(current_app.extensions["kheti_conversations"], sms_inbox.Inbound(
         provider="twilio", provider_message_id=form["MessageSid"], phone=phone, to=form.get("To"), text=text))
     twiml = MessagingResponse()

@@ -112,6 +112,16 @@ def test_a_star_inside_an_answer_is_kept(ussd, register_farmer, db):
     assert request.description == "white *spots* on leaves"
 
 
+def test_control_characters_never_reach_the_database(ussd, register_farmer, db):
+    register_farmer()
+    phone = ussd()
+    for press in ["", "4", "1", "7"]:
+        phone.dial() if press == "" else phone.press(press)
+    phone.press("white\x00 spots\x1b on\nleaves")  # PostgreSQL refuses NUL in text
+    [request] = db.scalars(select(ExpertRequest)).all()
+    assert request.description == "white spots on leaves"
+
+
 def test_a_repeated_hop_gets_the_same_answer_and_repeats_no_effect(ussd, farmer, db):
     phone = ussd()
     phone.dial()
