@@ -14,8 +14,10 @@ from datetime import datetime
 
 from dialogs.effects import CreateExpertRequest, Effect, RegisterFarmer, StartPayment, UpdateFarmer
 from dialogs.flows.advice import STAGES
+from dialogs.flows.common import parse_name
 from dialogs.flows.weather import hint as weather_hint
 from dialogs.model import Profile
+from dialogs.screens import Invalid
 from dialogs.services import FarmServices, ServiceUnavailable
 from dialogs.texts import N_, Texts, texts
 from nlu.parser import Parse
@@ -144,8 +146,6 @@ def _register(turn: Turn) -> str:
 
 
 def _reg_name(turn: Turn) -> str:
-    from dialogs.flows.common import parse_name
-    from dialogs.screens import Invalid
     try:
         name = parse_name(None, turn.message.text)
     except Invalid:

@@ -10,6 +10,8 @@ import logging
 
 from flask import Blueprint, abort, current_app, request
 
+from gateway.inputs import required  # noqa: F401  (the routes of this package use it from here)
+
 log = logging.getLogger(__name__)
 bp = Blueprint("africastalking", __name__, url_prefix="/africastalking")
 
@@ -24,13 +26,6 @@ def _check_token():
         log.warning("Africa's Talking callback refused: bad or missing token", extra={"path": request.path})
         abort(403, description="missing or wrong token")
     return None
-
-
-def required(form, *names: str) -> None:
-    """400 naming the first missing field: the provider's logs then say what is wrong."""
-    for name in names:
-        if name not in form:
-            abort(400, description=f"missing form field: {name}")
 
 
 from gateway.africastalking import delivery, sms, ussd  # noqa: E402,F401  (routes register on bp)

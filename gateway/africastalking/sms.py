@@ -6,27 +6,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, abort, current_app, request
+from flask import Response, current_app, request
 
-from farmdb.phones import InvalidPhoneNumber, to_e164
 from gateway import sms_inbox
-from gateway.inputs import clean
+from gateway.inputs import MAX_TEXT, clean, sender_phone
 from gateway.africastalking import bp, required
 
 log = logging.getLogger(__name__)
-MAX_TEXT = 5000  # longer is not an SMS; keep what fits, say so in the log
 
 
 @bp.post("/sms")
 def inbound_sms():
     form = request.form
     required(form, "from", "id")
-    settings = current_app.config["KHETI_SETTINGS"]
-    try:
-        phone = to_e164(form["from"], settings.default_region)
-    except InvalidPhoneNumber as exc:
-        log.warning("inbound SMS refused: %s", exc)
-        abort(400, description="invalid sender number in 'from'")
+    phone = sender_phone(form["from"], "from")
     text = clean(form.get("text", ""))
     if len(text) > MAX_TEXT:
         log.warning("inbound SMS of %d characters cut to %d", len(text), MAX_TEXT)

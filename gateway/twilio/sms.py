@@ -3,14 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, abort, current_app, request
+from flask import Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from farmdb.phones import InvalidPhoneNumber, to_e164
 from gateway import sms_inbox
-from gateway.inputs import clean
-from gateway.africastalking import required
-from gateway.africastalking.sms import MAX_TEXT
+from gateway.inputs import MAX_TEXT, clean, required, sender_phone
 from gateway.twilio import bp
 
 log = logging.getLogger(__name__)
@@ -20,12 +17,7 @@ log = logging.getLogger(__name__)
 def inbound_sms():
     form = request.form
     required(form, "MessageSid", "From")
-    settings = current_app.config["KHETI_SETTINGS"]
-    try:
-        phone = to_e164(form["From"], settings.default_region)
-    except InvalidPhoneNumber as exc:
-        log.warning("inbound SMS refused: %s", exc)
-        abort(400, description="invalid sender number in 'From'")
+    phone = sender_phone(form["From"], "From")
     text = clean(form.get("Body", ""))[:MAX_TEXT]
     reply = sms_inbox.handle(current_app.extensions["kheti_conversations"], sms_inbox.Inbound(
         provider="twilio", provider_message_id=form["MessageSid"], phone=phone, to=form.get("To"), text=text))

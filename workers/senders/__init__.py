@@ -1,6 +1,8 @@
-"""SMS senders: one module per provider, each a `send(message) -> Receipt`."""
+"""SMS senders: one module per provider, each a `send(message) -> Receipt` that raises RetryableSendError or
+PermanentSendError, so the send task decides what to do without knowing any provider's errors."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -11,12 +13,28 @@ from gateway.settings import Settings, SettingsError
 
 @dataclass(frozen=True)
 class Receipt:
-    provider: str
+    provider: str  # exactly the name delivery receipts look up: workers.delivery.AFRICASTALKING / TWILIO
     provider_message_id: str
     status: str  # our status after the hand-over: "sent" or "queued" at the provider
     provider_status: str | None = None
     cost: Decimal | None = None
     cost_currency: str | None = None
+
+
+class SendError(Exception):
+    """The provider did not take the message; `reason` is short, for the outbox row's last_error and the logs."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RetryableSendError(SendError):
+    """A later attempt may succeed: timeouts, connection errors, the provider's 5xx and 429."""
+
+
+class PermanentSendError(SendError):
+    """Sending this message again will fail again: an invalid or blacklisted number, a DND rejection, other 4xx."""
 
 
 class Sender(Protocol):
@@ -25,9 +43,42 @@ class Sender(Protocol):
     def send(self, message: OutboundMessage) -> Receipt: ...
 
 
+_senders: dict[tuple, Sender] = {}
+_lock = threading.Lock()
+
+
 def sender_for(settings: Settings) -> Sender:
+    """The configured sender, built once per process and configuration (SDK clients keep their connection pools).
+    Building does no network I/O, so start-up can call it to refuse an unusable configuration early."""
+    key = _key(settings)
+    sender = _senders.get(key)
+    if sender is None:
+        with _lock:
+            sender = _senders.get(key)
+            if sender is None:
+                sender = _senders[key] = _build(settings)
+    return sender
+
+
+def _key(settings: Settings) -> tuple:
+    if settings.sms_provider == "africastalking":
+        return ("africastalking", settings.at_username, settings.at_api_key, settings.at_sender_id)
+    if settings.sms_provider == "twilio":
+        return ("twilio", settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from,
+                settings.public_base_url)
+    return (settings.sms_provider,)
+
+
+def _build(settings: Settings) -> Sender:
+    # India's DLT template id (OutboundMessage.template_id) has no field in either SDK: senders ignore it for now.
+    if settings.sms_provider == "africastalking":
+        from workers.senders.africastalking import AfricasTalkingSender
+        return AfricasTalkingSender(settings.at_username, settings.at_api_key, settings.at_sender_id)
+    if settings.sms_provider == "twilio":
+        from workers.senders.twilio import TwilioSender
+        return TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from,
+                            public_base_url=settings.public_base_url)
     if settings.sms_provider == "console":
         from workers.senders.console import ConsoleSender
         return ConsoleSender()
-    # Refuse at start-up rather than leave messages stuck in "sending" at run time.
-    raise SettingsError("SMS_PROVIDER", f"sending through {settings.sms_provider} is not built yet; use console")
+    raise SettingsError("SMS_PROVIDER", f"no sender for {settings.sms_provider!r}")

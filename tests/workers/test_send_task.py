@@ -1,0 +1,189 @@
+"""The send task with a real provider sender (Africa's Talking, answered by `responses`): at most once, retries only
+for what a retry can fix, and a web request that queued an SMS never fails because the provider did."""
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+import requests
+import responses
+from celery.exceptions import Retry
+
+from farmdb.models import OutboundMessage
+from workers import runtime
+from workers.outbox import queue_sms
+from workers.tasks import MAX_RETRIES, retry_delay, send_sms
+
+PHONE = "+919812345678"
+AT_URL = "https://api.sandbox.africastalking.com/version1/messaging"
+
+
+@pytest.fixture
+def at_runtime(app, settings, backends):
+    """Tasks send through Africa's Talking (sandbox); the app's own settings come back afterwards."""
+    at = replace(settings, sms_provider="africastalking", at_username="sandbox", at_api_key="atsk_test",
+                 at_sender_id="KHETI")
+    runtime.install(at, backends)
+    yield at
+    runtime.install(settings, backends)
+
+
+@pytest.fixture
+def at_api(at_runtime):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+def _answer(code=101, status="Success", cost="KES 0.8000", message_id="ATXid_1"):
+    return {"SMSMessageData": {"Message": "Sent to 1/1", "Recipients": [
+        {"statusCode": code, "number": PHONE, "status": status, "cost": cost, "messageId": message_id}]}}
+
+
+def _queue(sessions, key="test:1") -> int:
+    """Queue one SMS and commit: on the embedded default the task runs right here, eagerly."""
+    with sessions() as session, session.begin():
+        return queue_sms(session, phone=PHONE, body="Kal barish ho sakti hai.", locale="hi",
+                         category="service_implicit", purpose="reply", idempotency_key=key).id
+
+
+def _row(sessions, message_id) -> OutboundMessage:
+    with sessions() as session:
+        return session.get(OutboundMessage, message_id)
+
+
+def test_a_sent_message_keeps_the_providers_id_and_cost(sessions, at_api):
+    at_api.post(AT_URL, json=_answer(), status=201)
+    message_id = _queue(sessions)
+    row = _row(sessions, message_id)
+    assert (row.status, row.provider, row.provider_message_id, row.provider_status) == \
+        ("sent", "africastalking", "ATXid_1", "Success")
+    assert (row.cost, row.cost_currency, row.attempts, row.last_error) == (Decimal("0.8000"), "KES", 1, None)
+    assert row.sent_at is not None
+
+
+@pytest.mark.parametrize("code, status, ours", [(101, "Success", "sent"), (102, "Queued", "queued")])
+def test_a_task_that_runs_twice_sends_once(sessions, at_api, code, status, ours):
+    at_api.post(AT_URL, json=_answer(code, status), status=201)
+    message_id = _queue(sessions)
+    # Redelivered: the row was handed over already (even when the provider only queued it), so nothing is sent.
+    assert send_sms.delay(message_id).get() == ours
+    assert send_sms(message_id) == ours
+    assert len(at_api.calls) == 1
+    row = _row(sessions, message_id)
+    assert (row.status, row.provider_message_id, row.attempts) == (ours, "ATXid_1", 1)
+
+
+@pytest.mark.parametrize("answer", [
+    dict(json=_answer(500, "InternalServerError", cost="0", message_id="None"), status=201),
+    dict(json=_answer(502, "RejectedByGateway", cost="0", message_id="None"), status=201),
+    dict(body="Service Unavailable", status=503),
+])
+def test_a_retryable_failure_in_process_leaves_the_row_queued(sessions, at_api, answer):
+    at_api.post(AT_URL, **answer)
+    message_id = _queue(sessions)  # the eager task must not raise into the caller's commit
+    row = _row(sessions, message_id)
+    assert (row.status, row.attempts, row.provider_message_id) == ("queued", 1, None)
+    assert row.last_error in ("InternalServerError (500)", "RejectedByGateway (502)",
+                              "Africa's Talking HTTP 503: Service Unavailable")
+    assert len(at_api.calls) == 1  # not retried in-process: the outbox sweeper queues it again later
+
+    at_api.replace(responses.POST, AT_URL, json=_answer(), status=201)
+    assert send_sms.delay(message_id).get() == "sent"  # what the sweeper's later task does
+    row = _row(sessions, message_id)
+    assert (row.status, row.attempts, row.provider_message_id) == ("sent", 2, "ATXid_1")
+
+
+def test_a_timeout_in_process_leaves_the_row_queued(sessions, at_api):
+    at_api.post(AT_URL, body=requests.ConnectTimeout("connect timed out"))
+    message_id = _queue(sessions)
+    row = _row(sessions, message_id)
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert row.last_error == "Africa's Talking timed out: ConnectTimeout"
+
+
+@pytest.mark.parametrize("code, status", [(403, "InvalidPhoneNumber"), (406, "UserInBlacklist"),
+                                          (409, "DoNotDisturbRejection")])
+def test_a_permanent_failure_marks_the_row_failed_at_once(sessions, at_api, code, status):
+    at_api.post(AT_URL, json=_answer(code, status, cost="0", message_id="None"), status=201)
+    message_id = _queue(sessions)
+    row = _row(sessions, message_id)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 1, f"{status} ({code})")
+    assert send_sms(message_id) == "failed" and len(at_api.calls) == 1  # and it stays failed
+
+
+def test_a_web_request_that_queues_an_sms_succeeds_when_the_provider_is_down(client, sessions, at_api):
+    at_api.post(AT_URL, body="Internal Server Error", status=500)
+    response = client.post("/africastalking/sms", data={"from": PHONE, "to": "12345", "text": "help",
+                                                         "id": "ATXid_in_1", "date": "2026-07-15 06:30:00"})
+    assert response.status_code == 200
+    with sessions() as session:
+        rows = session.query(OutboundMessage).all()
+    assert rows and all(r.status == "queued" and r.last_error == "Africa's Talking HTTP 500: Internal Server Error"
+                        for r in rows)
+
+
+# --- in a worker: Celery retries with backoff, then gives up ----------------------------------------------------
+
+@pytest.fixture
+def as_worker(monkeypatch):
+    """Run the task as a worker would (not eager, not called directly); capture the retry it schedules."""
+    scheduled = []
+    task = send_sms._get_current_object() if hasattr(send_sms, "_get_current_object") else send_sms
+    monkeypatch.setattr(type(task), "apply_async", lambda self, *a, **kw: scheduled.append(kw))
+
+    def run(message_id: int, retries: int = 0):
+        task.push_request(id="task-1", args=[message_id], kwargs={}, retries=retries, is_eager=False,
+                          called_directly=False, delivery_info={})
+        try:
+            return task.run(message_id)
+        finally:
+            task.pop_request()
+    run.scheduled = scheduled
+    return run
+
+
+def _queued_row(sessions, attempts=0) -> int:
+    with sessions() as session, session.begin():
+        row = OutboundMessage(idempotency_key="worker:1", phone=PHONE, body="Kal barish ho sakti hai.", locale="hi",
+                              category="service_implicit", purpose="reply", encoding="GSM-7", segments=1,
+                              status="queued", attempts=attempts)
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_a_worker_retries_a_retryable_failure_later(sessions, at_api, as_worker, monkeypatch):
+    monkeypatch.setattr("workers.tasks.random.uniform", lambda low, high: high)
+    at_api.post(AT_URL, body="Internal Server Error", status=500)
+    message_id = _queued_row(sessions)
+    with pytest.raises(Retry) as caught:
+        as_worker(message_id)
+    assert caught.value.when == pytest.approx(12.0)  # first retry: 10 s, +20% jitter here
+    [options] = as_worker.scheduled
+    assert options["countdown"] == pytest.approx(12.0)
+    row = _row(sessions, message_id)
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert row.last_error == "Africa's Talking HTTP 500: Internal Server Error"
+
+
+def test_a_worker_gives_up_after_the_last_retry(sessions, at_api, as_worker):
+    at_api.post(AT_URL, json=_answer(501, "GatewayError", cost="0", message_id="None"), status=201)
+    message_id = _queued_row(sessions, attempts=MAX_RETRIES)  # five tries already failed
+    assert as_worker(message_id, retries=MAX_RETRIES) == "failed"
+    assert as_worker.scheduled == []
+    row = _row(sessions, message_id)
+    assert (row.status, row.attempts, row.last_error) == ("failed", MAX_RETRIES + 1, "GatewayError (501)")
+
+
+def test_a_worker_does_not_retry_a_permanent_failure(sessions, at_api, as_worker):
+    at_api.post(AT_URL, json=_answer(406, "UserInBlacklist", cost="0", message_id="None"), status=201)
+    message_id = _queued_row(sessions)
+    assert as_worker(message_id) == "failed"
+    assert as_worker.scheduled == []
+
+
+@pytest.mark.parametrize("attempts, low, high", [(1, 8, 12), (2, 16, 24), (3, 32, 48), (5, 128, 192), (6, 240, 360),
+                                                 (12, 240, 360)])
+def test_retry_delay_grows_exponentially_with_jitter_and_a_cap(attempts, low, high):
+    delays = [retry_delay(attempts) for _ in range(200)]
+    assert all(low <= d <= high for d in delays)
+    assert max(delays) - min(delays) > 0  # jittered
