@@ -51,6 +51,11 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     app.register_blueprint(africastalking)
     from gateway.twilio import bp as twilio
     app.register_blueprint(twilio)
+    from gateway.payments import bp as payments
+    app.register_blueprint(payments)
+    if not settings.embedded:
+        log.warning("payments run on the sandbox: anyone with a payment link can mark it paid. "
+                    "Do not take real subscriptions until a payment provider is configured.")
     if settings.at_webhook_token is None:
         log.warning("AT_WEBHOOK_TOKEN is not set: anyone can call /africastalking/*. Set it outside development.")
 

@@ -1,0 +1,57 @@
+"""The sandbox payment provider: the link in a payment SMS opens a page here where the payment can be marked paid.
+
+For trying the service end to end without a payment provider. Anyone with a link can pay it, so it is no way to
+take money: a real provider (Razorpay Payment Links, the payments issue) replaces it, and create_app warns while
+payments run on the sandbox outside the embedded default.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template_string, url_for
+from sqlalchemy import select
+
+from farmdb.models import Payment
+from farmdb.phones import mask_phone
+from workers.payments import mark_paid
+
+bp = Blueprint("payments", __name__, url_prefix="/payments")
+
+PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Kheti Sahayak: sandbox payment</title>
+<body style="font-family:sans-serif;max-width:28rem;margin:2rem auto">
+<h1>Sandbox payment</h1>
+<p>{{ plan }}: <b>₹{{ rupees }}</b> for {{ days }} days, from {{ phone }}.</p>
+<p>Status: <b id="status">{{ status }}</b></p>
+{% if status == "pending" %}
+<form method="post" action="{{ pay_url }}"><button type="submit">Pay ₹{{ rupees }} (sandbox)</button></form>
+{% endif %}
+<p><small>A test page: no money moves. Real payments use a payment provider.</small></p>
+</body></html>"""
+
+
+def _payment(db, ref: str) -> Payment:
+    payment = db.scalar(select(Payment).where(Payment.provider == "sandbox", Payment.provider_ref == ref))
+    if payment is None:
+        abort(404, description="no such sandbox payment")
+    return payment
+
+
+@bp.get("/sandbox/<ref>")
+def sandbox_page(ref: str):
+    with current_app.extensions["kheti"].sessions() as db:
+        payment = _payment(db, ref)
+        plan = payment.plan
+        return render_template_string(
+            PAGE, plan=plan.name_in("en"), rupees=payment.amount_minor // 100, days=plan.duration_days,
+            phone=mask_phone(payment.farmer.phone) if payment.farmer else "(erased)", status=payment.status,
+            pay_url=url_for("payments.sandbox_pay", ref=ref))
+
+
+@bp.post("/sandbox/<ref>/pay")
+def sandbox_pay(ref: str):
+    with current_app.extensions["kheti"].sessions() as db, db.begin():
+        payment = db.scalar(select(Payment).where(Payment.provider == "sandbox", Payment.provider_ref == ref)
+                            .with_for_update())
+        if payment is None:
+            abort(404, description="no such sandbox payment")
+        mark_paid(db, payment)
+    return redirect(url_for("payments.sandbox_page", ref=ref), code=303)
