@@ -50,6 +50,8 @@ def resume(session: Session | None, event: Event, services: FarmServices, dialog
     else:
         ctx = Ctx(session, event, services)
         _advance(ctx, dialog, event.text.strip())
+    if ctx.session.error:
+        ctx.session.page = 0  # the hint stands above the first page: show that page, or it is never seen
     view = dialog[ctx.session.screen].view(ctx)
     view = _decorate(ctx, dialog, view)
     ctx.session.error = None

@@ -3,7 +3,8 @@ conversation state, the reply text (None: send nothing) and the effects for the 
 
 - A farmer who writes in Latin letters gets the answer in Latin letters (hi_Latn, mr_Latn): they read it, and GSM-7
   fits 306 characters in two SMS where Devanagari fits 134. Every reply is cut to two segments.
-- An opted-out farmer gets nothing but the answer to STOP and START.
+- An opted-out farmer gets nothing but the answer to STOP, START and DELETE. Only the STOP keyword opts out: a
+  question with "band" or "stop" in it is a question.
 - Registration by SMS goes in steps (name, district, crops, consent), the step kept in `Chat` between messages.
 """
 from __future__ import annotations
@@ -12,7 +13,9 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from dialogs.effects import CreateExpertRequest, Effect, RegisterFarmer, StartPayment, UpdateFarmer
+from dialogs.effects import (
+    CreateExpertRequest, Effect, EraseFarmer, RegisterFarmer, StartPayment, UpdateFarmer,
+)
 from dialogs.flows.advice import STAGES
 from dialogs.flows.common import parse_name
 from dialogs.flows.weather import hint as weather_hint
@@ -28,6 +31,7 @@ MAX_SEGMENTS = 2
 YES = {"yes", "y", "haan", "han", "ha", "ho", "hoy", "haa", "1", "ok", "हाँ", "हां", "हा", "होय", "हो", "ji", "जी"}
 NO = {"no", "n", "nahi", "nahin", "nako", "2", "नहीं", "नही", "नाही", "नको"}
 NEEDS_REGISTRATION = {"pest_disease", "expert_callback", "subscribe", "payment_status"}
+DELETE_WORDS = {"delete", "erase", "delete my data", "mitao", "hatva"}
 
 
 @dataclass
@@ -88,13 +92,18 @@ def reply(message: Message, profile: Profile | None, chat: Chat, services: FarmS
 
 def _answer(turn: Turn) -> str | None:
     parse, profile = turn.message.parse, turn.profile
-    word = turn.message.text.strip().casefold()
+    word = turn.message.text.strip().casefold().strip(".!")
     if parse.keyword and parse.intent == "opt_out":
         return _stop(turn)
     if word in ("start", "unstop") or (parse.keyword and parse.intent == "register"):
         return _start(turn)
+    # Withdrawing consent is as easy as giving it (DPDP Act), also for a farmer who has stopped SMS.
+    if word in DELETE_WORDS:
+        return _delete(turn)
+    if turn.chat.step == "confirm_delete":
+        return _confirm_delete(turn)
     if profile and profile.sms_opted_out:
-        return None  # they asked us to stop: only STOP and START are answered
+        return None  # they asked us to stop: only STOP, START and DELETE are answered
     if turn.chat.step:
         if parse.keyword and parse.intent in ("help",):
             turn.chat = Chat(locale=turn.chat.locale)
@@ -128,6 +137,11 @@ def _stop(turn: Turn) -> str:
     return turn.say(N_("sms.stopped"))
 
 
+def _optout_hint(turn: Turn) -> str:
+    """The model read "stop" or "band" ("mandi band hai", "stop the bollworm"): only the STOP keyword opts out."""
+    return turn.say(N_("sms.optout_hint"))
+
+
 def _start(turn: Turn) -> str:
     profile = turn.profile
     if profile and profile.sms_opted_out:
@@ -135,8 +149,28 @@ def _start(turn: Turn) -> str:
         return turn.say(N_("sms.restarted"))
     if profile:
         return turn.say(N_("sms.already_registered"), name=_first(profile.name))
-    turn.chat = Chat(step="reg_name", locale=turn.locale)
+    # A bare keyword says nothing of the sender's language: the service's default until they write more.
+    locale = turn.chat.locale or (turn.services.default_locale if turn.message.parse.keyword else turn.locale)
+    turn.chat = Chat(step="reg_name", locale=locale)
     return turn.say(N_("sms.reg.name"))
+
+
+def _delete(turn: Turn) -> str:
+    if not turn.profile:
+        turn.chat = Chat(locale=turn.chat.locale)
+        return turn.say(N_("sms.deleted"))  # nothing is kept about them
+    turn.chat = Chat(step="confirm_delete", locale=turn.chat.locale)
+    return turn.say(N_("sms.delete.confirm"))
+
+
+def _confirm_delete(turn: Turn) -> str | None:
+    turn.chat = Chat(locale=turn.chat.locale)
+    if turn.message.text.strip().casefold().strip(".!") not in YES or not turn.profile:
+        return _answer(turn)
+    text = turn.say(N_("sms.deleted"))  # in their language, before the profile goes
+    turn.effects.append(EraseFarmer(farmer_id=turn.profile.farmer_id, channel=turn.message.channel,
+                                    notice=N_("sms.delete.confirm")))
+    return text
 
 
 def _register(turn: Turn) -> str:
@@ -190,11 +224,13 @@ def _reg_consent(turn: Turn) -> str:
             phone=turn.message.phone, name=data["name"], locale=turn.locale, state_id=data["state_id"],
             district_id=data["district_id"], crops=tuple(data["crops"]), channel=turn.message.channel,
             consent_notice=N_("sms.reg.consent")))
+        text = turn.say(N_("sms.reg.done"), name=_first(data["name"]))  # still in the registration's language
         turn.chat = Chat()
-        return turn.say(N_("sms.reg.done"), name=_first(data["name"]))
+        return text
     if answer in NO:
+        text = turn.say(N_("sms.reg.declined"))
         turn.chat = Chat()
-        return turn.say(N_("sms.reg.declined"))
+        return text
     return turn.say(N_("sms.reg.consent"))
 
 
@@ -355,5 +391,5 @@ def _first(name: str) -> str:
 _STEPS = {"reg_name": _reg_name, "reg_district": _reg_district, "reg_crops": _reg_crops,
           "reg_consent": _reg_consent, "advice_stage": _advice_stage, "plan_choice": _plan_choice}
 _INTENTS = {"weather": _weather, "market_price": _price, "crop_advisory": _advice, "pest_disease": _pest,
-            "register": _register, "subscribe": _subscribe, "opt_out": _stop, "help": _help,
+            "register": _register, "subscribe": _subscribe, "opt_out": _optout_hint, "help": _help,
             "expert_callback": _callback, "change_language": _language, "payment_status": _payment}

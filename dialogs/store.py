@@ -22,7 +22,7 @@ import redis
 
 from dialogs.model import Session
 
-LOCK_MS = 5000  # longer than any hop takes; a crashed holder frees it by expiry
+LOCK_MS = 15000  # longer than a hop may take (AT gives the app 10-15 s); a crashed holder frees it by expiry
 LOCK_WAIT_S = 2.0
 
 
@@ -58,9 +58,11 @@ end
 return {0, false}
 """
 # KEYS[1] lock, KEYS[2] session; ARGV[1] token, ARGV[2] value or '' (do not write), ARGV[3] ttl seconds.
+# Writes only while the lock is still ours: a hop that outlived its lock must not overwrite a newer hop's state.
 _GIVE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+redis.call('DEL', KEYS[1])
 return 1
 """
 
@@ -103,10 +105,12 @@ class SessionStore:
         current = Hop(Stored.loads(raw) if raw else None)
         try:
             yield current
-        finally:
-            value, ttl = ("", 0) if current.to_save is None else (current.to_save[0].dumps(),
-                                                                  self._ttl(*current.to_save))
-            self._give(keys=[lock, key], args=[token, value, ttl])
+        except BaseException:
+            self._give(keys=[lock, key], args=[token, "", 0])  # let go at once: the caller may try again
+            raise
+        value, ttl = ("", 0) if current.to_save is None else (current.to_save[0].dumps(), self._ttl(*current.to_save))
+        if not self._give(keys=[lock, key], args=[token, value, ttl]) and current.to_save is not None:
+            raise Busy(phone)  # our lock expired mid-hop: the caller is told to try again, nothing is overwritten
 
 
 @dataclass

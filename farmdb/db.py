@@ -5,6 +5,7 @@ transaction that created their rows has committed, and are dropped if it rolls b
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Callable
 
@@ -13,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 _PENDING = "kheti.after_commit"
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, *, echo: bool = False, pre_ping: bool = True) -> Engine:
@@ -62,9 +64,14 @@ def after_commit(session: Session, effect: Callable[[], None]) -> None:
 
 
 def _run_after_commit(session: Session) -> None:
+    """The transaction is committed: a failure to queue a task must not fail the request now. The outbox row stays
+    queued, with nothing lost, for a later re-queue."""
     effects = session.info.pop(_PENDING, [])
     for effect in effects:
-        effect()
+        try:
+            effect()
+        except Exception:
+            log.exception("could not queue a task after commit; its outbox row stays queued")
 
 
 def _drop_after_commit(session: Session, _previous_transaction) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from farmdb.models import Crop, Farmer, FarmerCrop, InboundMessage, OutboundMessage
+from farmdb.models import Crop, ExpertRequest, Farmer, FarmerCrop, InboundMessage, OutboundMessage, UssdSession
 
 
 ERASED = "erased"
@@ -36,18 +36,24 @@ def erase(db: Session, farmer: Farmer, *, channel: str, notice: str) -> None:
     """Consent withdrawn: delete the farmer and the personal data around them (DPDP Act 2023, s.6(6) and s.8(7)).
 
     Kept: the consent events (when consent was given and withdrawn, no longer linked to a person), expert requests
-    and messages with the phone number replaced, so service statistics stay true. Messages not yet sent are cancelled.
+    (without the farmer's words or recording), messages and USSD session logs with the number and text replaced, so
+    service statistics stay true. Messages not yet sent are cancelled. The caller's Redis state is the gateway's to
+    forget (gateway.conversations.forget_caller).
     """
     db.add(farmer.withdraw_consent(channel, notice))
     db.flush()
     phone = farmer.phone
+    db.execute(update(ExpertRequest).where(ExpertRequest.farmer_id == farmer.id)
+               .values(description=None, recording_url=None))  # their own words and voice
+    db.execute(update(UssdSession).where(UssdSession.phone == phone)
+               .values(phone=ERASED, input=None, last_screen=None))
     db.execute(update(OutboundMessage).where(OutboundMessage.phone == phone,
                                              OutboundMessage.status.in_(("queued", "sending")))
                .values(status="failed", last_error="farmer withdrew consent: data erased"))
     db.execute(update(OutboundMessage).where(OutboundMessage.phone == phone)
                .values(phone=ERASED, body="(erased)", farmer_id=None))
     db.execute(update(InboundMessage).where(InboundMessage.phone == phone)
-               .values(phone=ERASED, text="(erased)", farmer_id=None))
+               .values(phone=ERASED, text="(erased)", farmer_id=None, extra={}))
     db.delete(farmer)
     db.flush()
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Callable
 
+from dialogs.effects import EraseFarmer
 from dialogs.engine import resume
 from dialogs.flows import farmer_dialog
 from dialogs.model import Event, Reply, Session
@@ -60,7 +61,14 @@ class Conversations:
                 applied = apply_effects(db, effects)
             if applied.registered_farmer_id and session.profile:
                 session.profile = replace(session.profile, farmer_id=applied.registered_farmer_id)
+            if any(isinstance(e, EraseFarmer) for e in effects):
+                self.forget_caller(event.phone)
         return session, reply
+
+    def forget_caller(self, phone: str) -> None:
+        """After an erasure: what Redis remembers of their SMS conversation goes too."""
+        from gateway.sms_inbox import chat_key
+        self.backends.redis.delete(chat_key(phone))
 
     def mid_flow(self, session: Session) -> bool:
         """Kept for the resume window only when a drop would be worth continuing."""

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dialogs import sms
+from dialogs.effects import EraseFarmer
 from farmdb.models import InboundMessage
 from farmdb.types import utcnow
 from gateway.effects import apply_effects
@@ -76,7 +77,10 @@ def handle(conversations, inbound: Inbound, parse=None) -> str | None:
                 InboundMessage.provider == inbound.provider,
                 InboundMessage.provider_message_id == inbound.provider_message_id))
             return existing.extra.get("reply") if existing else None
-    _save_chat(backends.redis, inbound.phone, chat)
+    if any(isinstance(e, EraseFarmer) for e in effects):
+        conversations.forget_caller(inbound.phone)
+    else:
+        _save_chat(backends.redis, inbound.phone, chat)
     return text
 
 
@@ -87,18 +91,18 @@ def _reply_locale(profile, chat, parse, effects) -> str:
     return profile.locale if profile else (chat.locale or parse.language)
 
 
-def _key(phone: str) -> str:
+def chat_key(phone: str) -> str:
     return f"sms:{{{phone}}}"
 
 
 def _load_chat(redis, phone: str) -> sms.Chat:
-    raw = redis.get(_key(phone))
+    raw = redis.get(chat_key(phone))
     return sms.Chat.from_dict(json.loads(raw)) if raw else sms.Chat()
 
 
 def _save_chat(redis, phone: str, chat: sms.Chat) -> None:
     if chat.step or chat.locale:
-        redis.set(_key(phone), json.dumps(chat.to_dict(), ensure_ascii=False), ex=CHAT_TTL_S)
+        redis.set(chat_key(phone), json.dumps(chat.to_dict(), ensure_ascii=False), ex=CHAT_TTL_S)
     else:
-        redis.delete(_key(phone))
+        redis.delete(chat_key(phone))
 

@@ -26,7 +26,10 @@ NOT_PLACES = {"mandi", "मंडी", "gaya", "bid", "puri", "sagar", "dang", "
               "karna", "dhar"}
 # Words that sound like a crop but are common words: "make" (makke), "white" (wheat).
 NOT_CROPS = {"white", "wait", "kale", "sun", "til", "us", "am", "ale", "hindi", "हिंदी", "हिन्दी", "gram", "ग्राम",
-             "banani", "banane", "banaya", "bana", "bani", "marathi"}
+             "banani", "banane", "banaya", "bana", "bani", "marathi",
+             # market, spraying, dose, whitefly's "white", chance/change: everyday words near a crop's name
+             "bajar", "bazar", "bajaar", "bazaar", "बाजार", "बाज़ार", "fawarni", "favarni", "फवारणी", "matra", "मात्रा",
+             "safed", "सफेद", "chance", "change"}
 # A crop word that is also a Hindi verb when followed by these: "plan banana hai" is making a plan, not bananas.
 NOT_CROP_BEFORE = {"banana": {"h", "hai", "he", "hoga", "chahiye", "padega", "hain", "tha", "kaise"}}
 
@@ -87,7 +90,12 @@ class Lexicon:
                     self.keys.setdefault(key, value)
         self.exclude = exclude
         self.longest = max((len(k.split()) for k in self.keys), default=1)
-        self.fuzzy_keys = [k for k in self.keys if len(k) >= self.fuzzy_min_len and " " not in k]
+        # Fuzzy candidates by first letter: a misspelling keeps a word's start ("soyabin"), a different word
+        # that happens to be close usually does not ("fawarni" is not "phool gobhi").
+        self.fuzzy_keys: dict[str, list[str]] = {}
+        for k in self.keys:
+            if len(k) >= self.fuzzy_min_len and " " not in k:
+                self.fuzzy_keys.setdefault(k[0], []).append(k)
 
     def key(self, text: str) -> str:
         return phonetic_key(text, aspirates=self.aspirates, doubles=self.doubles)
@@ -132,7 +140,8 @@ class Lexicon:
                 return self.keys[stem], 95.0
         for stem in stems:
             if len(stem) >= self.fuzzy_min_len and stem not in self.exclude:
-                best = process.extractOne(stem, self.fuzzy_keys, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff)
+                best = process.extractOne(stem, self.fuzzy_keys.get(stem[0], ()), scorer=fuzz.ratio,
+                                          score_cutoff=self.fuzzy_cutoff)
                 if best:
                     return self.keys[best[0]], best[1]
         return None

@@ -65,8 +65,12 @@ class Parser:
         return Parse(text, intent, float(probabilities[best]), self._entities(text, intent, language), language)
 
     def _entities(self, text: str, intent: str, language: str) -> dict:
-        crop = self.crops.find(text)
-        place = self.districts.find(text, skip={m.start for m in crop})
+        # A word that is exactly a district ("satara") is a place, not a crop it merely resembles ("santra");
+        # otherwise a word read as a crop ("chana") is not also a place it resembles ("Chamba").
+        places = self.districts.find(text)
+        crop = self.crops.find(text, skip={m.start for m in places if m.score == 100})
+        taken = {m.start for m in crop}
+        place = [m for m in places if m.score == 100 or m.start not in taken]
         wanted = lexicon.language_in(text, language) if intent == "change_language" else None
         return _entities(crop[0].value if crop else None, place[0].value if place else None, wanted)
 

@@ -59,7 +59,9 @@ def send_sms(self, message_id: int) -> str:
         log.exception("SMS sender failed unexpectedly", extra={"outbound_id": message_id})
         return _give_up(backends, message_id, f"unexpected {type(exc).__name__}: {exc}")
     with backends.sessions() as session, session.begin():
-        message = session.get(OutboundMessage, message_id)
+        message = session.get(OutboundMessage, message_id, with_for_update=True)
+        if message.status != "sending":  # changed meanwhile (the farmer was erased): theirs is the last word
+            return message.status
         message.provider, message.provider_message_id = receipt.provider, receipt.provider_message_id
         message.status, message.provider_status = receipt.status, receipt.provider_status
         message.cost, message.cost_currency = receipt.cost, receipt.cost_currency
@@ -72,7 +74,9 @@ def _retry_later(task, backends, message_id: int, attempts: int, exc: RetryableS
         log.warning("SMS failed after %d attempts: %s", attempts, exc.reason, extra={"outbound_id": message_id})
         return _give_up(backends, message_id, exc.reason)
     with backends.sessions() as session, session.begin():
-        message = session.get(OutboundMessage, message_id)
+        message = session.get(OutboundMessage, message_id, with_for_update=True)
+        if message.status != "sending":
+            return message.status
         message.status, message.last_error = "queued", exc.reason
     if task.request.is_eager or task.request.called_directly:
         log.warning("SMS not sent, left queued for a later try: %s", exc.reason, extra={"outbound_id": message_id})
@@ -83,7 +87,9 @@ def _retry_later(task, backends, message_id: int, attempts: int, exc: RetryableS
 
 def _give_up(backends, message_id: int, reason: str) -> str:
     with backends.sessions() as session, session.begin():
-        message = session.get(OutboundMessage, message_id)
+        message = session.get(OutboundMessage, message_id, with_for_update=True)
+        if message.status != "sending":
+            return message.status
         message.status, message.last_error = "failed", reason
     return "failed"
 

@@ -16,7 +16,7 @@ from dialogs.store import Busy, Stored
 from dialogs.texts import N_, texts
 from dialogs.ussd import new_input
 from farmdb.models import UssdSession
-from farmdb.phones import InvalidPhoneNumber, to_e164
+from farmdb.phones import InvalidPhoneNumber, mask_phone, to_e164
 from gateway.africastalking import bp, required
 from gateway.inputs import clean
 
@@ -53,6 +53,10 @@ def _hop(conversations, session_id: str, phone: str, text: str, latin: bool) -> 
         kind, new = new_input(stored.history if same else None, text)
         if same and (kind == "repeat" or stored.ended):
             return stored.reply  # the same hop again (a retry): same answer, no effect repeated
+        if not same and text and stored is not None and not stored.ended:
+            # A late hop of an earlier session while another is live: it must not overwrite the live one.
+            log.info("late USSD hop of another session; not touching the live one", extra={"session_id": session_id})
+            return "END " + texts(stored.session.locale, latin)(N_("ussd.expired"))
         if kind == "stale":
             log.info("USSD history not ours; starting afresh", extra={"session_id": session_id})
         if same and kind == "input":
@@ -79,16 +83,20 @@ def ussd_session_ended():
     except InvalidPhoneNumber:
         phone = "unknown"
     backends = current_app.extensions["kheti"]
+    # Only farmers who consented are kept by number and words; other callers (strangers, those who declined or
+    # withdrew) are logged with the number masked and without what they typed or saw.
+    consented = current_app.extensions["kheti_conversations"].ussd_services.profile(phone) is not None
     with backends.sessions() as db, db.begin():
         row = db.scalar(select(UssdSession).where(UssdSession.session_id == form["sessionId"]))
         if row is None:
             row = UssdSession(session_id=form["sessionId"])
             db.add(row)
-        row.phone, row.status = phone, form["status"]
+        row.phone, row.status = (phone if consented else mask_phone(phone)), form["status"]
         row.service_code, row.network_code = form.get("serviceCode"), form.get("networkCode")
         row.duration_ms = _int(form.get("durationInMillis"))
         row.hops = _int(form.get("hopsCount"))
-        row.last_screen, row.input = form.get("lastAppResponse"), form.get("input")
+        if consented:
+            row.last_screen, row.input = form.get("lastAppResponse"), form.get("input")
         row.error, row.cost = form.get("errorMessage") or None, form.get("cost") or None
     if form["status"] == "Failed":
         log.error("USSD session failed at the provider: %s", form.get("errorMessage"),

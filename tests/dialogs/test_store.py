@@ -72,10 +72,20 @@ def test_a_hop_holds_the_lock_reads_then_writes_as_it_lets_go(redis_client, monk
     assert redis_client.get(store.key("+919812345678") + ":lock") == b"someone"  # not ours: left alone
 
 
-def test_a_lock_that_expired_and_was_taken_is_not_released_by_its_old_owner(redis_client):
+def test_a_hop_that_outlived_its_lock_writes_nothing(redis_client):
     store = SessionStore(redis_client)
     lock = store.key("+919812345678") + ":lock"
-    with store.hop("+919812345678") as hop:
-        redis_client.set(lock, "the next hop", px=5000)  # ours expired mid-hop; another hop took it
-        hop.save(_stored(), mid_flow=False)
-    assert redis_client.get(lock) == b"the next hop"
+    with pytest.raises(Busy):
+        with store.hop("+919812345678") as hop:
+            redis_client.set(lock, "the next hop", px=5000)  # ours expired mid-hop; another hop took it
+            hop.save(_stored(), mid_flow=False)
+    assert redis_client.get(lock) == b"the next hop"  # not released by its old owner
+    assert redis_client.get(store.key("+919812345678")) is None  # and the newer hop's state is not overwritten
+
+
+def test_a_hop_that_fails_lets_go_of_the_lock(redis_client):
+    store = SessionStore(redis_client)
+    with pytest.raises(RuntimeError):
+        with store.hop("+919812345678"):
+            raise RuntimeError("database down")
+    assert redis_client.get(store.key("+919812345678") + ":lock") is None

@@ -236,3 +236,49 @@ def test_replies_come_in_the_farmers_language_and_the_script_they_wrote_in(clien
         assert expected in sms.body
     else:
         assert sms.body == texts("hi", latin=True)("sms.stopped")
+
+
+@pytest.mark.parametrize("text", ["mandi band hai", "stop the bollworm", "light nahi hai pump band hai",
+                                  "बाजार बंद आहे का"])
+def test_a_question_with_stop_or_band_in_it_does_not_opt_out(client, farmer, db, text):
+    at_sms(client, text)
+    db.rollback()
+    assert not db.get(Farmer, farmer).sms_opted_out
+
+
+def test_delete_by_sms_withdraws_consent_and_erases_after_confirmation(client, farmer, db, backends):
+    from farmdb.models import ConsentEvent
+    at_sms(client, "kapas me sundi")  # leaves a ticket with their words, and a stored reply
+    at_sms(client, "DELETE")
+    db.rollback()
+    assert db.get(Farmer, farmer) is not None  # not before they confirm
+    at_sms(client, "YES")
+    db.rollback()
+    assert db.get(Farmer, farmer) is None
+    assert [e.action for e in db.scalars(select(ConsentEvent).order_by(ConsentEvent.id))] == ["given", "withdrawn"]
+    assert all(m.phone == "erased" and m.extra == {} for m in db.scalars(select(InboundMessage)))
+    assert all(r.description is None for r in db.scalars(select(ExpertRequest)))
+    assert backends.redis.get("sms:{+919812345678}") is None
+    messages = outbox(db)
+    assert all(m.body == "(erased)" and m.phone == "erased" for m in messages[:-1])  # everything sent before
+    # ... except the confirmation itself, which must still reach their phone.
+    assert messages[-1].body == texts("hi", latin=True)("sms.deleted") and messages[-1].farmer_id is None
+
+
+def test_an_opted_out_farmer_can_still_delete(client, farmer, db):
+    at_sms(client, "STOP")
+    at_sms(client, "DELETE")
+    at_sms(client, "haan")
+    db.rollback()
+    assert db.get(Farmer, farmer) is None
+
+
+def test_sms_registration_speaks_the_default_language_from_start_to_end(client, db):
+    phone = "+919812300088"
+    for text in ["START", "Ramesh", "nashik", "kanda", "YES"]:
+        at_sms(client, text, phone=phone)
+    farmer = db.scalar(select(Farmer).where(Farmer.phone == phone))
+    assert farmer.locale == "hi"  # DEFAULT_LOCALE: a bare keyword says nothing of the sender's language
+    bodies = [m.body for m in outbox(db)]
+    t = texts("hi", latin=True)
+    assert bodies[0] == t("sms.reg.name") and bodies[-1] == t("sms.reg.done", name="Ramesh")

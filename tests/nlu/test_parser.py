@@ -141,3 +141,16 @@ def test_kheti_nlu_parse_writes_one_json_object_a_line(tmp_path):
                                                                     ("market_price", "wheat")]
     assert set(lines[0]) == {"text", "intent", "confidence", "entities"}
     assert set(lines[0]["entities"]) == {"crop", "location", "language"} and 0 <= lines[0]["confidence"] <= 1
+
+
+@pytest.mark.parametrize("text, crop, location", [
+    ("बाजार भाव", None, None),  # "market price", not bajra
+    ("aaj ka bajar bhav", None, None),
+    ("fawarni kadhi karu", None, None),  # spraying, not cauliflower
+    ("satara bhav", None, "Satara"),  # the district, not santra
+    ("chance of rain tomorrow", None, None),
+    ("safed makhi kapas me", "cotton", None),  # the crop is cotton; "safed" is not a crop
+])
+def test_everyday_words_are_not_crops(parser, text, crop, location):
+    entities = parser.parse(text).entities
+    assert (entities["crop"], entities["location"]) == (crop, location)

@@ -193,13 +193,22 @@ END_OF_SESSION = {
 }
 
 
-def test_the_end_of_session_notification_is_logged_once(client, db):
+def test_the_end_of_session_notification_is_logged_once(client, db, register_farmer):
+    register_farmer()
     for _ in range(3):  # AT retries until it gets a 200
         assert client.post("/africastalking/ussd/events", data=END_OF_SESSION).status_code == 200
     [row] = db.scalars(select(UssdSession)).all()
     assert (row.session_id, row.phone, row.status, row.duration_ms, row.hops, row.last_screen, row.error) == \
         ("ATUid_4d0d9e1b", "+919812345678", "Incomplete", 41200, 5, "CON What do you see?", None)
     assert (row.network_code, row.cost, row.input) == ("40445", "INR 0.0000", "4*2")
+
+
+def test_a_stranger_s_session_is_logged_masked_and_without_what_they_typed(client, db):
+    form = {**END_OF_SESSION, "phoneNumber": "+919812300099", "sessionId": "ATUid_stranger",
+            "input": "1*Ramesh Patil*21", "lastAppResponse": "CON Which crops do you grow?"}
+    assert client.post("/africastalking/ussd/events", data=form).status_code == 200
+    row = db.scalar(select(UssdSession).where(UssdSession.session_id == "ATUid_stranger"))
+    assert (row.phone, row.input, row.last_screen, row.status) == ("+91******0099", None, None, "Incomplete")
 
 
 def test_a_failed_session_keeps_its_error(client, db, caplog):
@@ -214,3 +223,27 @@ def test_a_failed_session_keeps_its_error(client, db, caplog):
 def test_the_end_of_session_notification_needs_its_fields(client):
     response = client.post("/africastalking/ussd/events", data={"sessionId": "x"})
     assert response.status_code == 400 and response.json["message"] == "missing form field: status"
+
+
+def test_a_late_hop_of_an_earlier_session_does_not_overwrite_the_live_one(ussd, farmer):
+    phone = ussd()
+    phone.dial()
+    phone.press("4")
+    old_session, old_inputs = phone.session_id, list(phone.inputs)
+    phone.press("1")  # onion chosen: a form half done
+    live = phone.dial()  # the call dropped; the farmer dials again
+    assert live.startswith(texts("en", True)("resume.title"))
+    late = phone.post({"sessionId": old_session, "serviceCode": "*384*123#", "phoneNumber": phone.phone,
+                       "networkCode": "40410", "text": "*".join(old_inputs + ["1"])})
+    assert late == (200, "END " + texts("en", True)("ussd.expired"))
+    assert phone.press("1").startswith(texts("en", True)("pest.symptom.title"))  # the live session carries on
+
+
+def test_a_hint_on_a_later_page_is_shown_with_the_first_page(ussd):
+    phone = ussd("+919812300011")
+    phone.dial()
+    phone.press("1")
+    phone.press("Ravi")
+    phone.press("98")  # states, page 2
+    screen = phone.press("77")
+    assert screen.startswith(texts("en", True)("error.invalid_option") + "\n") and "1 Andaman" in screen
