@@ -113,6 +113,21 @@ class SessionStore:
             raise Busy(phone)  # our lock expired mid-hop: the caller is told to try again, nothing is overwritten
 
 
+@contextmanager
+def held(client: redis.Redis, key: str) -> Iterator[None]:
+    """A plain per-key lock on the same terms as a hop's (for SMS conversations): wait up to LOCK_WAIT_S, expire
+    after LOCK_MS, released only by its owner."""
+    token, deadline = secrets.token_hex(8), time.monotonic() + LOCK_WAIT_S
+    while not client.set(key, token, nx=True, px=LOCK_MS):
+        if time.monotonic() > deadline:
+            raise Busy(key)
+        time.sleep(0.005)
+    try:
+        yield
+    finally:
+        client.register_script(_GIVE)(keys=[key, key + ":unused"], args=[token, "", 0])
+
+
 @dataclass
 class Hop:
     stored: Stored | None

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dialogs import sms
 from dialogs.effects import EraseFarmer
+from dialogs.store import Busy, held
 from farmdb.models import InboundMessage
 from farmdb.types import utcnow
 from gateway.effects import apply_effects
@@ -38,7 +39,25 @@ class Inbound:
 
 def handle(conversations, inbound: Inbound, parse=None) -> str | None:
     """Returns the reply text (None: nothing to say, e.g. an opted-out farmer writing). `parse` is given when
-    something else already read the message (a Rasa assistant); otherwise our parser reads it."""
+    something else already read the message (a Rasa assistant); otherwise our parser reads it. Messages from one
+    phone are handled one at a time: two quick replies in a registration must not both read the same step."""
+    with held(conversations.backends.redis, chat_key(inbound.phone) + ":lock"):
+        return _handle(conversations, inbound, parse)
+
+
+def handle_or_busy(conversations, inbound: Inbound) -> str | None:
+    """For the webhooks: when the conversation's lock or Redis cannot be had, 503 so the provider delivers the
+    message again later (Africa's Talking retries for about ten minutes); nothing is stored half-done."""
+    import redis
+    from flask import abort
+    try:
+        return handle(conversations, inbound)
+    except (Busy, redis.RedisError) as exc:
+        log.error("inbound SMS deferred: %s: %s", type(exc).__name__, exc)
+        abort(503, description="busy, please deliver this message again")
+
+
+def _handle(conversations, inbound: Inbound, parse=None) -> str | None:
     backends, services = conversations.backends, conversations.sms_services
     with backends.sessions() as db, db.begin():
         existing = db.scalar(select(InboundMessage).where(

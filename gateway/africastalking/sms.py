@@ -24,7 +24,7 @@ def inbound_sms():
     if len(text) > MAX_TEXT:
         log.warning("inbound SMS of %d characters cut to %d", len(text), MAX_TEXT)
         text = text[:MAX_TEXT]
-    sms_inbox.handle(current_app.extensions["kheti_conversations"], sms_inbox.Inbound(
+    sms_inbox.handle_or_busy(current_app.extensions["kheti_conversations"], sms_inbox.Inbound(
         provider="africastalking", provider_message_id=form["id"], phone=phone, to=form.get("to"), text=text,
         link_id=form.get("linkId") or None, send_reply=True))
     return Response("OK", mimetype="text/plain")

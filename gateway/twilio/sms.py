@@ -19,7 +19,7 @@ def inbound_sms():
     required(form, "MessageSid", "From")
     phone = sender_phone(form["From"], "From")
     text = clean(form.get("Body", ""))[:MAX_TEXT]
-    reply = sms_inbox.handle(current_app.extensions["kheti_conversations"], sms_inbox.Inbound(
+    reply = sms_inbox.handle_or_busy(current_app.extensions["kheti_conversations"], sms_inbox.Inbound(
         provider="twilio", provider_message_id=form["MessageSid"], phone=phone, to=form.get("To"), text=text))
     twiml = MessagingResponse()
     if reply:

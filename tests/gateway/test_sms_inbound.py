@@ -282,3 +282,40 @@ def test_sms_registration_speaks_the_default_language_from_start_to_end(client, 
     bodies = [m.body for m in outbox(db)]
     t = texts("hi", latin=True)
     assert bodies[0] == t("sms.reg.name") and bodies[-1] == t("sms.reg.done", name="Ramesh")
+
+
+def test_two_quick_replies_in_a_registration_are_read_one_after_the_other(app, db):
+    """Two names arrive together on two gateway threads at the name step: one is taken as the name, the other is
+    then read at the district step. Without the per-phone lock both would be read as names."""
+    import threading
+    phone = "+919812300099"
+    at_sms(app.test_client(), "START", phone=phone)
+    barrier = threading.Barrier(2)
+
+    def send(text, mid):
+        barrier.wait()
+        at_sms(app.test_client(), text, phone=phone, message_id=mid)
+
+    threads = [threading.Thread(target=send, args=(name, f"ATXid_{name}")) for name in ("Ramesh", "Suresh")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    t = texts("hi", latin=True)
+    replies = [m.body for m in outbox(db)][1:]
+    asked_district = [r for r in replies if r in (t("sms.reg.district", name="Ramesh"),
+                                                  t("sms.reg.district", name="Suresh"))]
+    assert len(replies) == 2 and len(asked_district) == 1 and t("sms.reg.district_again") in replies
+
+
+def test_a_busy_conversation_is_a_503_so_the_provider_delivers_it_again(client, farmer, backends, db):
+    from gateway.sms_inbox import chat_key
+    backends.redis.set(chat_key("+919812345678") + ":lock", "another worker", px=15000)
+    import dialogs.store
+    original, dialogs.store.LOCK_WAIT_S = dialogs.store.LOCK_WAIT_S, 0.05
+    try:
+        response = at_sms(client, "gehu ka bhav")
+    finally:
+        dialogs.store.LOCK_WAIT_S = original
+    assert response.status_code == 503
+    assert db.scalar(select(func.count()).select_from(InboundMessage)) == 0  # nothing half-done
