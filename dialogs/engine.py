@@ -105,7 +105,10 @@ def _advance(ctx: Ctx, dialog: Dialog, text: str) -> None:
     if isinstance(outcome, Stay):
         session.error = outcome.error
     elif isinstance(outcome, Go):
-        _go(session, outcome.target, remember=outcome.remember)
+        home = outcome.target == dialog.home(session.profile)
+        _go(session, outcome.target, remember=outcome.remember and not home)
+        if home:
+            session.back.clear()  # "No" on a question leads home: there is no going back into the question
 
 
 def _go(session: Session, target: str, remember: bool) -> None:

@@ -3,6 +3,7 @@ weather API. Reference data comes from memory; only prices, forecasts and profil
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 import time
 from datetime import date, datetime, timedelta
 from typing import Callable
@@ -147,8 +148,15 @@ class GatewayServices:
                 for d in ref.find_districts_anywhere(text)]
 
     def district_named(self, name: str, prefer_state: int | None = None) -> Place | None:
+        """The district of that name: in the farmer's own state when there is one there. Ten names belong to two
+        states (Aurangabad, Bilaspur, ...): then the answer names the state, so nobody acts on the wrong one."""
         places = self._ref.districts_by_name.get(name, [])
-        return next((p for p in places if p.state_id == prefer_state), places[0] if places else None)
+        own = next((p for p in places if p.state_id == prefer_state), None)
+        if own or len(places) < 2:
+            return own or (places[0] if places else None)
+        state = self._ref.state_names[places[0].state_id]
+        return replace(places[0], names={k: f"{v} ({state})" for k, v in places[0].names.items()},
+                       romanised={k: f"{v} ({state})" for k, v in places[0].romanised.items()})
 
     def crops_in(self, text: str) -> list[str]:
         from nlu.lexicon import crops

@@ -319,3 +319,15 @@ def test_a_busy_conversation_is_a_503_so_the_provider_delivers_it_again(client, 
         dialogs.store.LOCK_WAIT_S = original
     assert response.status_code == 503
     assert db.scalar(select(func.count()).select_from(InboundMessage)) == 0  # nothing half-done
+
+
+def test_a_district_name_two_states_share_is_answered_with_the_state(client, db):
+    at_sms(client, "WEATHER AURANGABAD", phone="+919812300066")  # a stranger: no state of their own
+    body = outbox(db)[0].body
+    assert body.startswith(("Weather Aurangabad (Bihar): ", "Weather Aurangabad (Maharashtra): ")), body
+
+
+def test_a_farmers_own_state_decides_a_shared_district_name(client, register_farmer, db):
+    register_farmer(locale="en", district="Nashik")  # Maharashtra
+    at_sms(client, "weather aurangabad")
+    assert outbox(db)[0].body.startswith("Weather Aurangabad: today ")  # Maharashtra's, without a state note

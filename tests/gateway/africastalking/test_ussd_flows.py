@@ -293,3 +293,9 @@ def test_hanging_up_on_an_answer_is_not_offered_for_continuing(ussd, register_fa
     register_farmer()
     phone = walk(ussd(), [(None, ""), ("2", ""), ("2", "Onion per quintal")])  # read the prices, hung up
     assert phone.dial().startswith("Namaste Asha")
+
+
+def test_no_on_a_question_leads_home_without_a_way_back_into_it(ussd, register_farmer):
+    register_farmer()
+    screen = walk(ussd(), [(None, ""), ("5", ""), ("2", "Namaste Asha")]).screen
+    assert "0 Back" not in screen
