@@ -85,7 +85,6 @@ class View:
     nav: tuple[Option, ...] = ()
     more: Option | None = None  # the "98 More" label, used when the screen spans pages
     end: bool = False
-    expects_text: bool = False  # free text (a name) rather than a number
 
 
 @dataclass(frozen=True)

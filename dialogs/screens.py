@@ -187,7 +187,7 @@ class Ask(Screen):
         return {self.prompt} | set(self.uses)
 
     def view(self, ctx: "Ctx") -> View:
-        return View(lines=(ctx.t(self.prompt),), expects_text=True)
+        return View(lines=(ctx.t(self.prompt),))
 
     def handle(self, ctx: "Ctx", text: str) -> Outcome:
         try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
 from dialogs.effects import (
     CreateExpertRequest, Effect, EraseFarmer, RegisterFarmer, StartPayment, UpdateFarmer,
@@ -56,7 +55,6 @@ class Message:
     text: str
     parse: Parse
     channel: str = "sms"
-    received_at: datetime | None = None
     message_id: str = ""
 
 

@@ -83,9 +83,6 @@ class SessionStore:
     def save(self, phone: str, stored: Stored, *, mid_flow: bool) -> None:
         self.client.set(self.key(phone), stored.dumps(), ex=self._ttl(stored, mid_flow))
 
-    def forget(self, phone: str) -> None:
-        self.client.delete(self.key(phone))
-
     def _ttl(self, stored: Stored, mid_flow: bool) -> int:
         return max(self.ttl, self.resume_window) if mid_flow and not stored.ended else self.ttl
 

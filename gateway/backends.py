@@ -61,14 +61,14 @@ def reads_for(engine: Engine) -> Engine:
 def read_once(reads: Engine, statement, params: dict) -> list:
     """Run one read; if the pooled connection had died (a database restart), SQLAlchemy has dropped the pool and
     the one retry gets a fresh connection. A second failure is a real outage and goes up."""
-    for attempt in (1, 2):
-        try:
-            with reads.connect() as conn:
-                return conn.execute(statement, params).all()
-        except DBAPIError as exc:
-            if attempt == 2 or not exc.connection_invalidated:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        with reads.connect() as conn:
+            return conn.execute(statement, params).all()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    with reads.connect() as conn:
+        return conn.execute(statement, params).all()
 
     def close(self) -> None:
         self.engine.dispose()

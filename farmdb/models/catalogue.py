@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from farmdb.models.base import Base, Localised, Timestamps
@@ -118,9 +118,6 @@ class Advisory(Timestamps, Base):
 
     crop: Mapped[Crop] = relationship()
     state: Mapped[State | None] = relationship()
-
-    def text_in(self, locale: str) -> str:
-        return self.texts.get(locale) or self.texts["en"]
 
 
 class WeatherForecast(Base):
