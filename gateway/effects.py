@@ -87,7 +87,7 @@ def _start_payment(db: Session, e: fx.StartPayment) -> None:
                       idempotency_key=e.idempotency_key)
     db.add(payment)
     db.flush()
-    from workers.tasks import send_payment_link
+    from workers.payments import send_payment_link
     payment_id = payment.id
     after_commit(db, lambda: send_payment_link.delay(payment_id))
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, fields
+from datetime import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Mapping
 from urllib.parse import urlsplit
@@ -19,6 +21,8 @@ from sqlalchemy.exc import ArgumentError
 
 LOCALES = ("en", "hi", "mr")
 SMS_PROVIDERS = ("console", "africastalking", "twilio")
+PAYMENT_PROVIDERS = ("sandbox", "razorpay")
+SMS_CATEGORIES = ("service_implicit", "service_explicit", "promotional")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -116,6 +120,66 @@ def _networks(raw: str) -> frozenset[str]:
     return frozenset(codes)
 
 
+def _decimal_between(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a number")
+        if not low <= value <= high:
+            raise ValueError(f"{value:g} is outside {low:g}..{high:g}")
+        return value
+    return parse
+
+
+@dataclass(frozen=True)
+class Price:
+    amount: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+def _price(raw: str) -> Price:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s+([A-Za-z]{3})\s*", raw)
+    if not match:
+        raise ValueError(f"{raw!r} is not a price such as '0.20 INR' or '0.80 KES'")
+    return Price(Decimal(match[1]), match[2].upper())
+
+
+@dataclass(frozen=True)
+class SendWindows:
+    """Local hours in which each SMS category may be sent; categories not named go out at any hour."""
+
+    windows: tuple[tuple[str, time, time], ...]
+
+    def for_category(self, category: str) -> tuple[time, time] | None:
+        for name, start, end in self.windows:
+            if name == category:
+                return start, end
+        return None
+
+    def __str__(self) -> str:
+        return ",".join(f"{name}={start:%H:%M}-{end:%H:%M}" for name, start, end in self.windows) or "(none)"
+
+
+def _send_windows(raw: str) -> SendWindows:
+    windows = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        match = re.fullmatch(r"(\w+)=(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", part)
+        if not match or match[1] not in SMS_CATEGORIES:
+            raise ValueError(f"{part!r} is not category=HH:MM-HH:MM with a category among {', '.join(SMS_CATEGORIES)}")
+        try:
+            start, end = time(int(match[2]), int(match[3])), time(int(match[4]), int(match[5]))
+        except ValueError:
+            raise ValueError(f"{part!r} has an hour or minute out of range")
+        if start >= end:
+            raise ValueError(f"{part!r}: the window must start before it ends, within one day")
+        windows.append((match[1], start, end))
+    return SendWindows(tuple(windows))
+
+
 @dataclass(frozen=True)
 class Variable:
     name: str
@@ -143,6 +207,28 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TWILIO_ACCOUNT_SID", None, _text, "Twilio account SID (AC...)"),
     Variable("TWILIO_AUTH_TOKEN", None, _text, "Twilio auth token; also verifies X-Twilio-Signature", secret=True),
     Variable("TWILIO_FROM", None, _text, "Twilio sender: a phone number (+1...) or a messaging service SID (MG...)"),
+    Variable("SMS_RATE_PER_SECOND", "50", _int_between(1, 100_000),
+             "Messages per second the SMS provider takes from our account and sender id, shared by every worker"),
+    Variable("SMS_SEGMENT_PRICE", "0.20 INR", _price,
+             "Estimated price of one SMS segment, for the cost shown before a broadcast and stored per message"),
+    Variable("SEND_WINDOWS", "promotional=10:00-21:00,service_explicit=10:00-21:00", _send_windows,
+             "Local hours per SMS category (TRAI: 10:00-21:00 IST); outside them a message waits for the next window"),
+    Variable("OUTBOX_SWEEP_AFTER", "300", _int_between(30, 86_400),
+             "Seconds after which the sweeper re-queues an SMS still waiting to be sent (a lost task, a broker restart)"),
+    Variable("ADMIN_API_KEY", None, _text,
+             "Bearer key for the admin API (/api/broadcasts). Unset: the admin API refuses every request", secret=True),
+    Variable("PAYMENT_PROVIDER", "sandbox", _choice(PAYMENT_PROVIDERS),
+             "sandbox (a local page marks payments paid; no money moves) or razorpay (Payment Links, UPI)"),
+    Variable("RAZORPAY_KEY_ID", None, _text, "Razorpay API key id (rzp_live_... or rzp_test_...)"),
+    Variable("RAZORPAY_KEY_SECRET", None, _text, "Razorpay API key secret", secret=True),
+    Variable("RAZORPAY_WEBHOOK_SECRET", None, _text,
+             "Secret set on the Razorpay webhook; verifies X-Razorpay-Signature", secret=True),
+    Variable("PAYMENT_LINK_TTL_HOURS", "48", _int_between(1, 24 * 180), "Hours a payment link can be paid"),
+    Variable("ALERT_HOUR", "7", _int_between(0, 23), "Local hour (TIMEZONE) of the daily weather alert"),
+    Variable("ALERT_HEAVY_RAIN_MM", "64.5", _decimal_between(1, 1000),
+             "Rain in a day (mm) that triggers a heavy-rain alert (IMD: heavy rain is 64.5 mm or more)"),
+    Variable("ALERT_HEAT_C", "45", _decimal_between(30, 55),
+             "Day maximum (deg C) that triggers a heat-wave alert (IMD: 45 or more is a heat wave anywhere)"),
     Variable("PUBLIC_BASE_URL", None, _http_url,
              "The URL providers call us at (https://sms.example.org); needed behind a proxy for Twilio signatures"),
     Variable("DEFAULT_LOCALE", "hi", _choice(LOCALES), "Language for farmers we do not know yet: en, hi or mr"),
@@ -182,6 +268,19 @@ class Settings:
     twilio_account_sid: str | None
     twilio_auth_token: str | None
     twilio_from: str | None
+    sms_rate_per_second: int
+    sms_segment_price: Price
+    send_windows: SendWindows
+    outbox_sweep_after: int
+    admin_api_key: str | None
+    payment_provider: str
+    razorpay_key_id: str | None
+    razorpay_key_secret: str | None
+    razorpay_webhook_secret: str | None
+    payment_link_ttl_hours: int
+    alert_hour: int
+    alert_heavy_rain_mm: float
+    alert_heat_c: float
     public_base_url: str | None
     default_locale: str
     default_region: str
@@ -226,6 +325,10 @@ class Settings:
         for name in needs:
             if not getattr(self, name.lower()):
                 raise SettingsError(name, f"must be set when SMS_PROVIDER={self.sms_provider}")
+        if self.payment_provider == "razorpay":
+            for name in ("RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET"):
+                if not getattr(self, name.lower()):
+                    raise SettingsError(name, "must be set when PAYMENT_PROVIDER=razorpay")
 
     # Derived values: computed, never stored twice.
 

@@ -6,7 +6,7 @@ from celery import Celery
 
 from gateway.settings import Settings
 
-celery = Celery("kheti", include=["workers.tasks"])
+celery = Celery("kheti", include=["workers.tasks", "workers.payments"])
 
 celery.conf.update(
     task_serializer="json",

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from dialogs.texts import BABEL_LOCALES, N_, texts
 from farmdb.models import Payment, Subscription
 from farmdb.types import utcnow
+from workers import runtime
+from workers.celery_app import celery
 from workers.outbox import queue_sms
 
 
@@ -39,3 +41,25 @@ def mark_paid(db: Session, payment: Payment, at: datetime | None = None) -> bool
                   body=t(N_("payment.receipt_sms"), plan=plan.name_in(farmer.locale),
                          price=t.money(payment.amount_minor // 100), end=end))
     return True
+
+
+@celery.task(name="workers.payments.send_payment_link")
+def send_payment_link(payment_id: int) -> str:
+    """Give a pending payment its link and SMS it to the farmer. Until the payment providers are built (the outbound
+    and payments issue) the link is a sandbox address on this gateway, and that page does not exist yet."""
+    settings, backends = runtime.current()
+    with backends.sessions() as session, session.begin():
+        payment = session.get(Payment, payment_id)
+        if payment is None or payment.status != "pending" or payment.farmer is None:
+            return "skipped"
+        if payment.link_url is None:
+            base = settings.public_base_url or f"http://127.0.0.1:{settings.port}"
+            payment.provider_ref = f"sandbox_{payment.id}"
+            payment.link_url = f"{base}/payments/sandbox/{payment.provider_ref}"
+        farmer, plan = payment.farmer, payment.plan
+        t = texts(farmer.locale, latin=False)
+        body = t(N_("payment.link_sms"), plan=plan.name_in(farmer.locale), price=t.money(payment.amount_minor // 100),
+                 days=plan.duration_days, url=payment.link_url)
+        queue_sms(session, phone=farmer.phone, body=body, locale=farmer.locale, category="service_implicit",
+                  purpose="payment_link", idempotency_key=f"payment_link:{payment.id}", farmer_id=farmer.id)
+    return "sent"

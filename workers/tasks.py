@@ -92,28 +92,3 @@ def _give_up(backends, message_id: int, reason: str) -> str:
             return message.status
         message.status, message.last_error = "failed", reason
     return "failed"
-
-
-@celery.task(name="workers.tasks.send_payment_link")
-def send_payment_link(payment_id: int) -> str:
-    """Give a pending payment its link and SMS it to the farmer. Until the payment providers are built (the outbound
-    and payments issue) the link is a sandbox address on this gateway, and that page does not exist yet."""
-    from dialogs.texts import N_, texts
-    from farmdb.models import Payment
-    from workers.outbox import queue_sms
-    settings, backends = runtime.current()
-    with backends.sessions() as session, session.begin():
-        payment = session.get(Payment, payment_id)
-        if payment is None or payment.status != "pending" or payment.farmer is None:
-            return "skipped"
-        if payment.link_url is None:
-            base = settings.public_base_url or f"http://127.0.0.1:{settings.port}"
-            payment.provider_ref = f"sandbox_{payment.id}"
-            payment.link_url = f"{base}/payments/sandbox/{payment.provider_ref}"
-        farmer, plan = payment.farmer, payment.plan
-        t = texts(farmer.locale, latin=False)
-        body = t(N_("payment.link_sms"), plan=plan.name_in(farmer.locale), price=t.money(payment.amount_minor // 100),
-                 days=plan.duration_days, url=payment.link_url)
-        queue_sms(session, phone=farmer.phone, body=body, locale=farmer.locale, category="service_implicit",
-                  purpose="payment_link", idempotency_key=f"payment_link:{payment.id}", farmer_id=farmer.id)
-    return "sent"

@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from farmdb.models.base import Base, Timestamps
+from farmdb.models.catalogue import Advisory
 from farmdb.models.farmers import Farmer
 from farmdb.types import JsonDoc, UtcDateTime, utcnow
 
-# Our statuses, in the order a message moves through them; a status never moves backwards.
-OUTBOUND_STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "failed")
+# Our statuses, in the order a message moves through them; a status never moves backwards. "cancelled" is for a
+# message that was never handed to a provider and never will be (the farmer opted out meanwhile, DLT refused it).
+OUTBOUND_STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "failed", "cancelled")
+FINAL_STATUSES = ("delivered", "undelivered", "failed", "cancelled")
 # DLT categories (TRAI TCCCPR): they decide consent checks and quiet hours.
 CATEGORIES = ("service_implicit", "service_explicit", "promotional")
 
@@ -44,6 +47,7 @@ class OutboundMessage(Timestamps, Base):
     __table_args__ = (
         Index("ix_outbound_messages_provider_ref", "provider", "provider_message_id"),
         Index("ix_outbound_messages_status_send_after", "status", "send_after"),
+        Index("ix_outbound_messages_broadcast_status", "broadcast_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,13 +61,16 @@ class OutboundMessage(Timestamps, Base):
     category: Mapped[str] = mapped_column(String(24))
     purpose: Mapped[str] = mapped_column(String(32))  # reply | advisory | payment_link | receipt | ticket | ...
     template_id: Mapped[str | None] = mapped_column(String(32))  # India DLT content template id
+    dlt_entity_id: Mapped[str | None] = mapped_column(String(32))  # India DLT principal entity id
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"))
     provider: Mapped[str | None] = mapped_column(String(32))
     provider_message_id: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="queued")
     provider_status: Mapped[str | None] = mapped_column(String(40))  # the provider's own word, kept as received
     encoding: Mapped[str] = mapped_column(String(8))  # GSM-7 | UCS-2
     segments: Mapped[int] = mapped_column(Integer)
-    cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    estimated_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))  # segments x SMS_SEGMENT_PRICE, at queueing
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))  # what the provider says it charged
     cost_currency: Mapped[str | None] = mapped_column(String(3))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -72,6 +79,48 @@ class OutboundMessage(Timestamps, Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     farmer: Mapped[Farmer | None] = relationship()
+
+
+class DltTemplate(Timestamps, Base):
+    """A content template registered on India's DLT platform. A message to an Indian number must match one, or the
+    operator drops it: we refuse it before sending instead. `text` is as registered, with `{#var#}` placeholders."""
+
+    __tablename__ = "dlt_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[str] = mapped_column(String(32), unique=True)
+    entity_id: Mapped[str] = mapped_column(String(32))
+    header: Mapped[str] = mapped_column(String(11))  # the registered sender id
+    category: Mapped[str] = mapped_column(String(24))
+    name: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    # Operators let one {#var#} stand for up to 30 characters; longer values need several placeholders in a row.
+    var_max_chars: Mapped[int] = mapped_column(Integer, default=30)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    source: Mapped[str] = mapped_column(String(16), default="registered")  # registered | demo (made by `kheti seed`)
+
+
+class Broadcast(Timestamps, Base):
+    """One push to many farmers. Its outbox rows carry broadcast_id; progress is counted from them."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The same advisory to the same audience is the same broadcast: creating it again adds nobody twice.
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(24))  # advisory | weather_alert | stage_advisory
+    advisory_id: Mapped[int | None] = mapped_column(ForeignKey("advisories.id", ondelete="SET NULL"))
+    audience: Mapped[dict] = mapped_column(JsonDoc, default=dict)  # {"crop": "cotton", "district": "Nashik", ...}
+    category: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | dispatched | cancelled
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    estimated_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    advisory: Mapped[Advisory | None] = relationship()
 
 
 class UssdSession(Base):

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from farmdb.models.base import Base, Localised, Timestamps
 from farmdb.models.farmers import Farmer
-from farmdb.types import JsonDoc, UtcDateTime
+from farmdb.types import JsonDoc, UtcDateTime, utcnow
 
 PAYMENT_STATUSES = ("pending", "paid", "failed", "expired", "refunded")
 SUBSCRIPTION_STATUSES = ("active", "expired", "cancelled")
@@ -45,9 +45,26 @@ class Payment(Timestamps, Base):
     # One logical purchase, however many times the farmer presses "confirm" or the webhook is retried.
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when the link stops taking money
+    provider_payment_id: Mapped[str | None] = mapped_column(String(64))  # Razorpay pay_..., once paid
+    failure_reason: Mapped[str | None] = mapped_column(String(120))
 
     farmer: Mapped[Farmer | None] = relationship()
     plan: Mapped[Plan | None] = relationship()
+
+
+class PaymentEvent(Base):
+    """Each webhook event a payment provider sent, once: a redelivered event is recognised by its id and ignored."""
+
+    __tablename__ = "payment_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(48))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class Subscription(Timestamps, Base):
