@@ -152,12 +152,17 @@ def sms():
 @sms.command("send")
 @click.argument("phone")
 @click.argument("text")
-@click.option("--locale", default="en", show_default=True)
+@click.option("--locale", default="en", show_default=True, type=click.Choice(["en", "hi", "mr"]))
+@click.option("--latin", is_flag=True, help="Hindi or Marathi in Latin letters (cheaper: GSM-7)")
 @with_settings
-def sms_send(settings: Settings, phone: str, text: str, locale: str):
-    """Queue one service SMS to PHONE (sent by the configured SMS_PROVIDER)."""
+def sms_send(settings: Settings, phone: str, text: str, locale: str, latin: bool):
+    """Queue one service SMS to PHONE (sent by the configured SMS_PROVIDER).
+
+    The text goes out as the operator notice ("Kheti Sahayak: TEXT"), the one free-text template registered for
+    India's DLT; a message DLT would drop is refused and the reason printed."""
     import uuid
 
+    from dialogs.texts import N_, texts
     from farmdb.phones import InvalidPhoneNumber, mask_phone, to_e164
     from gateway.backends import Backends
     from workers import runtime
@@ -169,13 +174,16 @@ def sms_send(settings: Settings, phone: str, text: str, locale: str):
     backends = Backends.open(settings)
     runtime.install(settings, backends)
     with backends.sessions() as session, session.begin():
-        message = queue_sms(session, phone=e164, body=text, locale=locale, category="service_implicit",
+        body = texts(locale, latin)(N_("sms.operator_notice"), text=text)
+        message = queue_sms(session, phone=e164, body=body, locale=locale, category="service_implicit",
                             purpose="operator", idempotency_key=f"operator:{uuid.uuid4().hex}")
     with backends.sessions() as session:
         from farmdb.models import OutboundMessage
-        status = session.get(OutboundMessage, message.id).status
-    click.echo(f"outbox #{message.id} to {mask_phone(e164)}: {message.segments} segment(s) {message.encoding}, "
-               f"{status}", err=True)
+        row = session.get(OutboundMessage, message.id)
+    click.echo(f"outbox #{row.id} to {mask_phone(e164)}: {row.segments} segment(s) {row.encoding}, {row.status}"
+               + (f" ({row.last_error})" if row.status in ("failed", "cancelled") else ""), err=True)
+    if row.status in ("failed", "cancelled"):
+        raise SystemExit(1)
 
 
 @main.group()

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from dialogs import effects as fx
 from farmdb import farmers
-from farmdb.db import after_commit
-from farmdb.models import Crop, ExpertRequest, Farmer, Payment, Plan
+from farmdb.models import Crop, ExpertRequest, Farmer, Plan
 from farmdb.types import utcnow
 from workers.outbox import queue_sms
 
@@ -78,18 +77,10 @@ def _send_sms(db: Session, e: fx.SendSms) -> None:
 
 
 def _start_payment(db: Session, e: fx.StartPayment) -> None:
-    existing = db.scalar(select(Payment).where(Payment.idempotency_key == e.idempotency_key))
-    if existing is not None:
-        return  # the farmer confirmed the same plan again today: the link already sent still works
+    # The same key again (the farmer confirmed the same plan again today) finds the first payment: its link works.
+    from workers.payments import start_payment
     plan = db.scalar(select(Plan).where(Plan.code == e.plan_code))
-    payment = Payment(farmer_id=e.farmer_id, plan_id=plan.id, amount_minor=plan.price_minor, currency=plan.currency,
-                      purpose="subscription", provider="sandbox", status="pending",
-                      idempotency_key=e.idempotency_key)
-    db.add(payment)
-    db.flush()
-    from workers.payments import send_payment_link
-    payment_id = payment.id
-    after_commit(db, lambda: send_payment_link.delay(payment_id))
+    start_payment(db, farmer_id=e.farmer_id, plan=plan, purpose="subscription", idempotency_key=e.idempotency_key)
 
 
 _HANDLERS = {

@@ -1,8 +1,8 @@
-"""The sandbox payment provider: the link in a payment SMS opens a page here where the payment can be marked paid.
+"""Payments on the gateway: the sandbox provider's page, and Razorpay's webhook (gateway/razorpay.py, nested here).
 
-For trying the service end to end without a payment provider. Anyone with a link can pay it, so it is no way to
-take money: a real provider (Razorpay Payment Links, the payments issue) replaces it, and create_app warns while
-payments run on the sandbox outside the embedded default.
+The sandbox (PAYMENT_PROVIDER=sandbox, the embedded default): the link in a payment SMS opens a page here where
+"Pay" marks the payment paid, until its link expires (workers.payments.expire_stale_payments). For trying the service
+end to end: anyone with a link can pay it, so it is no way to take money; Razorpay is.
 """
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from sqlalchemy import select
 
 from farmdb.models import Payment
 from farmdb.phones import mask_phone
+from farmdb.types import utcnow
+from gateway import razorpay
 from workers.payments import mark_paid
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
+bp.register_blueprint(razorpay.bp)
 
 PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>Kheti Sahayak: sandbox payment</title>
@@ -21,7 +24,7 @@ PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewp
 <h1>Sandbox payment</h1>
 <p>{{ plan }}: <b>₹{{ rupees }}</b> for {{ days }} days, from {{ phone }}.</p>
 <p>Status: <b id="status">{{ status }}</b></p>
-{% if status == "pending" %}
+{% if payable %}
 <form method="post" action="{{ pay_url }}"><button type="submit">Pay ₹{{ rupees }} (sandbox)</button></form>
 {% endif %}
 <p><small>A test page: no money moves. Real payments use a payment provider.</small></p>
@@ -43,7 +46,7 @@ def sandbox_page(ref: str):
         return render_template_string(
             PAGE, plan=plan.name_in("en"), rupees=payment.amount_minor // 100, days=plan.duration_days,
             phone=mask_phone(payment.farmer.phone) if payment.farmer else "(erased)", status=payment.status,
-            pay_url=url_for("payments.sandbox_pay", ref=ref))
+            payable=_payable(payment), pay_url=url_for("payments.sandbox_pay", ref=ref))
 
 
 @bp.post("/sandbox/<ref>/pay")
@@ -53,5 +56,11 @@ def sandbox_pay(ref: str):
                             .with_for_update())
         if payment is None:
             abort(404, description="no such sandbox payment")
-        mark_paid(db, payment)
+        if _payable(payment):
+            mark_paid(db, payment)
     return redirect(url_for("payments.sandbox_page", ref=ref), code=303)
+
+
+def _payable(payment: Payment) -> bool:
+    """Like a real link: pending and not past its expiry (the hourly sweep may not have marked it expired yet)."""
+    return payment.status == "pending" and (payment.expires_at is None or payment.expires_at > utcnow())

@@ -25,3 +25,8 @@ def current() -> tuple[Settings, Backends]:
         settings = Settings.from_env()
         install(settings, Backends.open(settings))
     return _current
+
+
+def settings() -> Settings:
+    """This process's settings, without opening any backend (for code that only needs to read a knob)."""
+    return _current[0] if _current is not None else Settings.from_env()

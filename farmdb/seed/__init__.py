@@ -22,9 +22,10 @@ def load_all(session: Session, *, demo_data: bool = True, today: date | None = N
         demo.load_prices(session, mandis, crops, today)
         demo.load_forecasts(session, districts, today)
         demo.load_demo_farmer(session, districts, crops, today)
+        demo.load_dlt_templates(session)
     return {table: session.scalar(select(func.count()).select_from(model))
             for table, model in (("states", models.State), ("districts", models.District),
                                  ("crops", models.Crop), ("mandis", models.Mandi),
                                  ("advisories", models.Advisory), ("plans", models.Plan),
                                  ("prices", models.MarketPrice), ("forecasts", models.WeatherForecast),
-                                 ("farmers", models.Farmer))}
+                                 ("farmers", models.Farmer), ("DLT templates", models.DltTemplate))}

@@ -93,3 +93,29 @@ def load_demo_farmer(session: Session, districts: dict[tuple[str, str], District
     session.add(farmer)
     session.add(farmer.give_consent("operator", "consent.demo_seed", at=utcnow()))
     session.flush()
+
+
+DEMO_ENTITY_ID = "1001000000000000000"  # a made-up principal entity id, marked as demo on every row
+DEMO_HEADER = "KHETIS"
+
+
+def load_dlt_templates(session: Session) -> int:
+    """Our catalogue's SMS texts as demo DLT templates, so messages to Indian numbers pass the DLT check on the
+    embedded default. A real deployment registers the same texts on its DLT portal (`kheti dlt templates`) and
+    records the real ids with `kheti dlt add`; demo rows never overwrite registered ones."""
+    import hashlib
+
+    from farmdb.models import DltTemplate
+    from farmdb.seed.upsert import Upserter
+    from workers.dlt import catalogue_templates
+    rows = Upserter(session, DltTemplate, ["template_id"])
+    seen = set()
+    for catalogue, message_id, category, text in catalogue_templates():
+        if (category, text) in seen:
+            continue
+        seen.add((category, text))
+        digest = hashlib.sha1(f"{category}\n{text}".encode()).hexdigest()[:15]
+        rows.put({"template_id": f"DEMO{digest}", "entity_id": DEMO_ENTITY_ID, "header": DEMO_HEADER,
+                  "category": category, "name": f"{message_id} ({catalogue})"[:80], "text": text,
+                  "var_max_chars": 30, "active": True, "source": "demo"})
+    return len(seen)

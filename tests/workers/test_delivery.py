@@ -18,7 +18,7 @@ def _message(sessions, provider=AT, ref="ATXid_1", status="queued", provider_sta
     """An outbox row as a provider's sender leaves it after the hand-over."""
     with sessions() as db, db.begin():
         message = OutboundMessage(
-            idempotency_key=f"test:{provider}:{ref}", phone="+919812345678", body="Kal barish ho sakti hai.",
+            idempotency_key=f"test:{provider}:{ref}", phone="+919812345678", body="Kheti Sahayak: Kal barish ho sakti hai.",
             locale="hi", category="service_implicit", purpose="reply", encoding="GSM-7", segments=1, attempts=1,
             provider=provider, provider_message_id=ref, status=status, provider_status=provider_status,
             last_error=last_error)

@@ -16,7 +16,7 @@ def _runtime(app):
     """The app installs its backends for in-process tasks, as the gateway does on the embedded default."""
 
 
-def _queue(session, key="test:1", body="Kal barish ho sakti hai. Chhidkav na karein.", **kw):
+def _queue(session, key="test:1", body="Kheti Sahayak: Kal barish ho sakti hai. Chhidkav na karein.", **kw):
     return queue_sms(session, phone=PHONE, body=body, locale="hi", category="service_implicit", purpose="reply",
                      idempotency_key=key, **kw)
 

@@ -21,7 +21,7 @@ AT_URL = "https://api.sandbox.africastalking.com/version1/messaging"
 def at_runtime(app, settings, backends):
     """Tasks send through Africa's Talking (sandbox); the app's own settings come back afterwards."""
     at = replace(settings, sms_provider="africastalking", at_username="sandbox", at_api_key="atsk_test",
-                 at_sender_id="KHETI")
+                 at_sender_id="KHETIS")
     runtime.install(at, backends)
     yield at
     runtime.install(settings, backends)
@@ -41,7 +41,7 @@ def _answer(code=101, status="Success", cost="KES 0.8000", message_id="ATXid_1")
 def _queue(sessions, key="test:1") -> int:
     """Queue one SMS and commit: on the embedded default the task runs right here, eagerly."""
     with sessions() as session, session.begin():
-        return queue_sms(session, phone=PHONE, body="Kal barish ho sakti hai.", locale="hi",
+        return queue_sms(session, phone=PHONE, body="Kheti Sahayak: Kal barish ho sakti hai.", locale="hi",
                          category="service_implicit", purpose="reply", idempotency_key=key).id
 
 
@@ -143,7 +143,7 @@ def as_worker(monkeypatch):
 
 def _queued_row(sessions, attempts=0) -> int:
     with sessions() as session, session.begin():
-        row = OutboundMessage(idempotency_key="worker:1", phone=PHONE, body="Kal barish ho sakti hai.", locale="hi",
+        row = OutboundMessage(idempotency_key="worker:1", phone=PHONE, body="Kheti Sahayak: Kal barish ho sakti hai.", locale="hi",
                               category="service_implicit", purpose="reply", encoding="GSM-7", segments=1,
                               status="queued", attempts=attempts)
         session.add(row)
@@ -152,7 +152,7 @@ def _queued_row(sessions, attempts=0) -> int:
 
 
 def test_a_worker_retries_a_retryable_failure_later(sessions, at_api, as_worker, monkeypatch):
-    monkeypatch.setattr("workers.tasks.random.uniform", lambda low, high: high)
+    monkeypatch.setattr("workers.sending.random.uniform", lambda low, high: high)
     at_api.post(AT_URL, body="Internal Server Error", status=500)
     message_id = _queued_row(sessions)
     with pytest.raises(Retry) as caught:

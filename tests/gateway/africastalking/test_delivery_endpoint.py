@@ -18,7 +18,7 @@ AT_ID = "ATXid_5b8ec9a1e2c34f4d9b0f3c1a2d7e6f50"
 def message(app, sessions):
     """A message queued and sent (the app runs the console sender), then labelled as AT's sender labels it."""
     with sessions() as db, db.begin():
-        message_id = queue_sms(db, phone=PHONE, body="Pyaz ka bhav Lasalgaon: 1850/qtl", locale="hi",
+        message_id = queue_sms(db, phone=PHONE, body="Kheti Sahayak: Pyaz ka bhav Lasalgaon 1850/qtl", locale="hi",
                                category="service_implicit", purpose="reply", idempotency_key="test:at:1").id
     with sessions() as db, db.begin():
         row = db.get(OutboundMessage, message_id)

@@ -1,0 +1,86 @@
+"""POST /payments/razorpay/webhook: Razorpay says a payment link was paid, expired, cancelled, or a payment on it
+failed. Verified by its signature over the raw body, recorded once per X-Razorpay-Event-Id, and settled under the
+payment's row lock, so a redelivered or repeated event changes nothing and sends nothing more.
+
+Answers: 400 with a reason for what Razorpay did not send (bad or missing signature, a body we cannot read); 200 for
+everything else, even an event we ignore, because Razorpay re-sends anything else and a re-send would not help.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from farmdb.models import Payment, PaymentEvent
+from workers.payment_providers import provider_for
+from workers.payment_providers.razorpay import NAME, LinkEvent, WebhookRejected
+from workers.payments import expire, mark_paid
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("razorpay", __name__, url_prefix="/razorpay")  # nested in gateway.payments: /payments/razorpay
+
+
+@bp.post("/webhook")
+def webhook():
+    settings = current_app.config["KHETI_SETTINGS"]
+    if settings.payment_provider != NAME:
+        abort(404, description="payments do not run on Razorpay here")
+    try:
+        event = provider_for(settings).read_webhook(request.get_data(), request.headers.get("X-Razorpay-Signature"))
+    except WebhookRejected as exc:
+        log.warning("Razorpay webhook rejected: %s", exc)
+        return jsonify(error=str(exc)), 400
+    event_id = request.headers.get("X-Razorpay-Event-Id", "").strip()
+    if not event_id or len(event_id) > 64:
+        return jsonify(error="missing or odd X-Razorpay-Event-Id"), 400
+    with current_app.extensions["kheti"].sessions() as db, db.begin():
+        record = PaymentEvent(provider=NAME, event_id=event_id, event=event.event[:48])
+        try:
+            with db.begin_nested():
+                db.add(record)
+        except IntegrityError:
+            log.info("Razorpay event %s seen before: ignored", event_id, extra={"event": event.event})
+            return jsonify(result="duplicate")
+        payment = None
+        if event.link_ref is not None:
+            payment = db.scalar(select(Payment).where(Payment.provider == NAME, Payment.provider_ref == event.link_ref)
+                                .with_for_update())
+        if payment is None:
+            log.info("Razorpay %s not about one of our links: ignored", event.event, extra={"event_id": event_id})
+            return jsonify(result="ignored")
+        record.payment_id = payment.id
+        result = _settle(db, payment, event)
+    return jsonify(result=result)
+
+
+def _settle(db: Session, payment: Payment, event: LinkEvent) -> str:
+    context = {"payment_id": payment.id, "event": event.event}
+    if event.outcome == "paid":
+        if (event.amount_minor, event.currency) != (payment.amount_minor, payment.currency):
+            # Never start a plan for money we did not ask for; someone must look at it.
+            log.error("Razorpay paid %s %s for a payment of %s %s: not activated", event.amount_minor,
+                      event.currency, payment.amount_minor, payment.currency, extra=context)
+            payment.failure_reason = f"paid {event.amount_minor} {event.currency}: amount does not match"
+            return "amount_mismatch"
+        payment.provider_payment_id = event.provider_payment_id
+        return "paid" if mark_paid(db, payment) else "already_paid"
+    if event.outcome == "expired":
+        if payment.status != "pending":
+            log.info("Razorpay link closed on a %s payment: nothing to do", payment.status, extra=context)
+            return payment.status
+        expire(db, payment, event.reason)
+        return "expired"
+    if event.outcome == "failed":
+        # A failed UPI attempt leaves the link payable (the farmer may try again at once, or with another app):
+        # keep the reason for support, and no SMS per attempt. If it is never paid, its expiry sends the retry SMS.
+        if payment.status == "pending":
+            payment.failure_reason = event.reason[:120]
+        return "recorded"
+    # partially_paid: UPI links take no part payments, so this is not ours to settle; keep it visible.
+    log.warning("Razorpay %s on a %s payment: not settled", event.event, payment.status, extra=context)
+    payment.failure_reason = event.reason
+    return "ignored"
