@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     app.register_blueprint(twilio)
     from gateway.payments import bp as payments
     app.register_blueprint(payments)
+    from gateway.admin import bp as admin
+    app.register_blueprint(admin)
     if not settings.embedded:
         log.warning("payments run on the sandbox: anyone with a payment link can mark it paid. "
                     "Do not take real subscriptions until a payment provider is configured.")

@@ -56,6 +56,9 @@ def serve(settings: Settings, host: str, port: int | None, prod: bool):
         os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--config", str(conf), "gateway.wsgi:app"])
     from gateway import create_app
     app = create_app(settings)
+    if settings.tasks_in_process:
+        from workers.inline_beat import start
+        start(settings)  # no beat process on the embedded default: run the periodic jobs in this one
     click.echo(f"Kheti Sahayak gateway on http://{host}:{port}  (health: /healthz, readiness: /readyz)", err=True)
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
 
@@ -307,6 +310,14 @@ def _show(screen: str, caller) -> None:
 def _display_url(settings: Settings) -> str:
     return dict(settings.described())["DATABASE_URL"] if settings.database_url else settings.sqlalchemy_url
 
+
+def _add_outbound_commands() -> None:
+    from gateway.cli_outbound import advisory, broadcast, dlt
+    for group in (broadcast, advisory, dlt):
+        main.add_command(group)
+
+
+_add_outbound_commands()
 
 if __name__ == "__main__":
     main()

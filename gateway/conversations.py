@@ -19,7 +19,7 @@ from gateway.backends import Backends
 from gateway.effects import apply_effects
 from gateway.services import GatewayServices
 from gateway.services.reference import ReferenceData
-from gateway.services.weather import DemoWeather, OpenMeteoWeather
+from gateway.services.weather import weather_service
 from gateway.settings import Settings
 
 
@@ -28,8 +28,7 @@ class Conversations:
         self.settings, self.backends = settings, backends
         self.dialog = farmer_dialog()
         self.reference = ReferenceData(backends.sessions)
-        weather = (OpenMeteoWeather(backends.redis, settings.timezone) if settings.weather_provider == "open-meteo"
-                   else DemoWeather(backends.reads))
+        weather = weather_service(settings, backends)
         self.ussd_layout = UssdLayout(settings.ussd_max_chars, settings.ussd_ucs2_max_chars)
         self.ussd_services = GatewayServices(reads=backends.reads, reference=self.reference, weather=weather,
                                              layout=self.ussd_layout, default_locale=settings.default_locale,

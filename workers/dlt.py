@@ -100,7 +100,8 @@ SMS_MESSAGE = re.compile(r"sms\.(?!price\.line$|payment\.(?:paid|pending|failed)
                          r"|alert\.\w+_sms|advice\.stage_sms|advice\.sms|pest\.sms")
 PLACEHOLDER_WIDTH = {"text": 12, "lines": 6, "choices": 5, "hint": 4, "url": 3, "advice": 12, "district": 2,
                      "plan": 2, "crop": 2, "stage": 2, "notice": 2, "name": 2, "end": 1, "date": 1}
-CATEGORY_OF = {"broadcast.": "service_explicit", "alert.": "service_explicit", "advice.stage_sms": "service_explicit"}
+# Weather alerts are part of the service the farmer registered for and cannot wait for 10:00: service implicit.
+CATEGORY_OF = {"broadcast.": "service_explicit", "advice.stage_sms": "service_explicit"}
 
 
 def category_of(message_id: str) -> str:

@@ -110,14 +110,15 @@ def claim(settings: Settings, backends: Backends, ids: list[int], now: datetime,
                 continue
             if message.send_after is not None and message.send_after > now:
                 continue  # waiting for its window: the sweeper releases it then
-            if message.category != "service_implicit":
+            # Every broadcast (weather alerts too) and every non-implicit message honours opt-out and consent.
+            if message.category != "service_implicit" or message.broadcast_id is not None:
                 if opted_out:
                     message.status, message.last_error = "cancelled", "farmer opted out of SMS"
                 elif message.farmer_id is not None and (consent_at is None or withdrawn_at is not None):
                     message.status, message.last_error = "cancelled", "farmer has not consented"
                 elif message.farmer_id is None and message.broadcast_id is not None:
                     message.status, message.last_error = "cancelled", "farmer erased"
-                else:
+                elif message.category != "service_implicit":
                     opens = next_send_time(settings.send_windows, message.category, message.phone, now,
                                            settings.timezone)
                     if opens is not None:

@@ -5,6 +5,10 @@ import logging
 import time
 from collections import defaultdict
 
+from sqlalchemy import update
+
+from farmdb.models import Broadcast
+from farmdb.types import utcnow
 from workers import runtime
 from workers.celery_app import celery
 from workers.sending import MAX_RETRIES, Outcome, retry_delay, send_batch
@@ -38,19 +42,22 @@ def send_sms(self, message_id: int) -> str:
 
 
 @celery.task(bind=True, name="workers.tasks.send_bulk")
-def send_bulk(self, message_ids: list[int]) -> dict[str, int]:
+def send_bulk(self, message_ids: list[int], broadcast_id: int | None = None) -> dict[str, int]:
     """Send a chunk of a broadcast. Rows over the provider's allowance and rows that failed in a retryable way go
     back on the bulk queue, later; a count of statuses is returned for the logs."""
     settings, backends = runtime.current()
     outcome = _send_in_turn(self, settings, backends, list(message_ids))
     if not _in_process(self):
         if outcome.throttled:
-            send_bulk.apply_async((outcome.throttled,), countdown=outcome.wait)
+            send_bulk.apply_async((outcome.throttled, broadcast_id), countdown=outcome.wait)
         by_attempts = defaultdict(list)
         for message_id, attempts in outcome.retry.items():
             by_attempts[attempts].append(message_id)
         for attempts, ids in by_attempts.items():
-            send_bulk.apply_async((ids,), countdown=retry_delay(attempts))
+            send_bulk.apply_async((ids, broadcast_id), countdown=retry_delay(attempts))
+    if broadcast_id is not None:
+        with backends.engine.begin() as conn:
+            conn.execute(update(Broadcast).where(Broadcast.id == broadcast_id).values(progress_at=utcnow()))
     counts: dict[str, int] = defaultdict(int)
     for status in outcome.statuses.values():
         counts[status] += 1

@@ -119,6 +119,8 @@ class Broadcast(Timestamps, Base):
     estimated_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
     currency: Mapped[str | None] = mapped_column(String(3))
     dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Last time a chunk of it was worked on: the sweeper leaves a broadcast's waiting rows alone while it moves.
+    progress_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     advisory: Mapped[Advisory | None] = relationship()
 

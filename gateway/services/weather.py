@@ -110,3 +110,10 @@ def _days(daily: dict) -> list[DayWeather]:
     if not days:
         raise ValueError("forecast has no complete day")
     return days
+
+
+def weather_service(settings, backends):
+    """The forecast source WEATHER_PROVIDER names, for the dialogs and the daily alerts alike."""
+    if settings.weather_provider == "open-meteo":
+        return OpenMeteoWeather(backends.redis, settings.timezone)
+    return DemoWeather(backends.reads)

@@ -46,6 +46,7 @@ def upgrade() -> None:
     sa.Column('estimated_cost', sa.Numeric(precision=14, scale=4), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=True),
     sa.Column('dispatched_at', UtcDateTime(), nullable=True),
+    sa.Column('progress_at', UtcDateTime(), nullable=True),
     sa.Column('created_at', UtcDateTime(), nullable=False),
     sa.Column('updated_at', UtcDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['advisory_id'], ['advisories.id'], name=op.f('fk_broadcasts_advisory_id_advisories'), ondelete='SET NULL'),

@@ -1,0 +1,79 @@
+"""The outbox sweeper (beat, every minute): nothing waits forever, nothing is lost.
+
+A task can be lost after its row committed: the broker restarted without persistence, publishing failed after the
+commit, an in-process send failed in a retryable way. Rows wait in their windows by design. The sweeper
+- releases rows whose window has opened,
+- re-queues rows still "queued" OUTBOX_SWEEP_AFTER seconds after they were last touched,
+- re-queues rows "sending" for longer than SENDING_STALE (their worker died mid-send: the at-least-once window),
+each with one UPDATE ... RETURNING, so two sweepers never publish the same row twice in one pass.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from farmdb.models import Broadcast
+from farmdb.models import OutboundMessage as M
+from farmdb.types import utcnow
+from workers import runtime
+from workers.celery_app import celery
+from workers.sending import SENDING_STALE
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000  # rows per pass and kind; the next minute takes the rest
+CHUNK = 500  # rows per bulk task
+
+
+@celery.task(name="workers.sweeper.sweep_outbox")
+def sweep_outbox(now: str | None = None) -> dict[str, int]:
+    settings, backends = runtime.current()
+    now_at = datetime.fromisoformat(now) if now else utcnow()
+    waiting = M.status == "queued", M.provider_message_id.is_(None)
+    stale = now_at - timedelta(seconds=settings.outbox_sweep_after)
+    kinds = {
+        "released": and_(*waiting, M.send_after.is_not(None), M.send_after <= now_at),
+        "requeued": and_(*waiting, M.send_after.is_(None), M.updated_at < stale, or_(
+            M.broadcast_id.is_(None),
+            # A big broadcast's rows wait their turn in the broker for minutes: only a stalled one is re-queued.
+            select(Broadcast.id).where(Broadcast.id == M.broadcast_id, or_(
+                Broadcast.progress_at.is_(None), Broadcast.progress_at < stale)).exists())),
+        "resent": and_(M.status == "sending", M.provider_message_id.is_(None),
+                       M.updated_at < now_at - SENDING_STALE),
+    }
+    counts = {}
+    for kind, where in kinds.items():
+        rows = _take(backends, where, now_at, kind)
+        counts[kind] = len(rows)
+        _publish(rows)
+        if rows and kind != "released":
+            log.warning("outbox sweeper %s %d SMS", kind, len(rows))
+    return counts
+
+
+def _take(backends, where, now: datetime, kind: str) -> list[tuple[int, int | None]]:
+    """Mark up to BATCH rows as just touched (and "queued") and return (id, broadcast_id) of each."""
+    values = {"updated_at": now, "send_after": None, "status": "queued"}
+    if kind == "resent":
+        values["last_error"] = "its worker was lost while sending; sent again (the provider may have had it)"
+    with backends.sessions() as session, session.begin():
+        ids = select(M.id).where(where).order_by(M.id).limit(BATCH).with_for_update(skip_locked=True)
+        return [tuple(r) for r in session.execute(
+            update(M).where(M.id.in_(ids.scalar_subquery())).values(**values)
+            .returning(M.id, M.broadcast_id).execution_options(synchronize_session=False))]
+
+
+def _publish(rows: list[tuple[int, int | None]]) -> None:
+    from workers.tasks import send_bulk, send_sms
+    broadcasts: dict[int, list[int]] = {}
+    for message_id, broadcast_id in sorted(rows):
+        if broadcast_id is None:
+            send_sms.delay(message_id)
+        else:
+            broadcasts.setdefault(broadcast_id, []).append(message_id)
+    for broadcast_id, ids in broadcasts.items():
+        for start in range(0, len(ids), CHUNK):
+            send_bulk.delay(ids[start:start + CHUNK], broadcast_id)
+
