@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     app.register_blueprint(payments)
     from gateway.admin import bp as admin
     app.register_blueprint(admin)
-    if not settings.embedded:
+    if not settings.embedded and settings.payment_provider == "sandbox":
         log.warning("payments run on the sandbox: anyone with a payment link can mark it paid. "
                     "Do not take real subscriptions until a payment provider is configured.")
     if settings.at_webhook_token is None:

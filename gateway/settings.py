@@ -165,6 +165,8 @@ class SendWindows:
 
 
 def _send_windows(raw: str) -> SendWindows:
+    if raw.strip().lower() == "none":
+        return SendWindows(())
     windows = []
     for part in filter(None, (p.strip() for p in raw.split(","))):
         match = re.fullmatch(r"(\w+)=(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", part)
@@ -212,7 +214,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SMS_SEGMENT_PRICE", "0.20 INR", _price,
              "Estimated price of one SMS segment, for the cost shown before a broadcast and stored per message"),
     Variable("SEND_WINDOWS", "promotional=10:00-21:00,service_explicit=10:00-21:00", _send_windows,
-             "Local hours per SMS category (TRAI: 10:00-21:00 IST); outside them a message waits for the next window"),
+             "Local hours per SMS category (TRAI: 10:00-21:00 IST); outside them a message waits for the next window. "
+             "`none`: no windows"),
     Variable("OUTBOX_SWEEP_AFTER", "300", _int_between(30, 86_400),
              "Seconds after which the sweeper re-queues an SMS still waiting to be sent (a lost task, a broker restart)"),
     Variable("ADMIN_API_KEY", None, _text,

@@ -28,6 +28,7 @@ celery.conf.update(
     task_routes={
         "workers.tasks.send_sms": {"queue": "sms.priority"},
         "workers.tasks.send_bulk": {"queue": "sms.bulk"},
+        "workers.payments.send_payment_link": {"queue": "sms.priority"},
     },
     # A send is one bounded provider call per message; a chunk of 500 well under this. A task past it is killed,
     # and its rows are found by the sweeper (workers.sending.SENDING_STALE is longer).

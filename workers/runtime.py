@@ -14,8 +14,10 @@ _current: tuple[Settings, Backends] | None = None
 
 def install(settings: Settings, backends: Backends) -> None:
     global _current
+    from workers.payment_providers import provider_for
     from workers.senders import sender_for
-    sender_for(settings)  # an unusable SMS provider stops start-up here, with its reason
+    sender_for(settings)  # an unusable SMS or payment provider stops start-up here, with its reason
+    provider_for(settings)
     celery_app.configure(settings)
     _current = (settings, backends)
 

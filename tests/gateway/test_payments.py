@@ -1,5 +1,5 @@
 """Subscribing end to end on the sandbox provider: USSD -> payment link SMS -> the link's page -> paid -> one
-subscription and exactly one receipt, however often "pay" is pressed."""
+subscription and exactly one receipt, however often "pay" is pressed; a link past its expiry is not payable."""
 import re
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from farmdb.models import OutboundMessage, Payment, Subscription
+from farmdb.types import utcnow
 
 
 @pytest.fixture
@@ -67,3 +68,17 @@ def test_a_renewal_starts_when_the_current_plan_ends(client, link, db, ussd):
 def test_an_unknown_payment_is_a_404(client):
     assert client.get("/payments/sandbox/sandbox_999999").status_code == 404
     assert client.post("/payments/sandbox/sandbox_999999/pay").status_code == 404
+
+
+def test_a_sandbox_link_past_its_expiry_cannot_be_paid(client, link, db):
+    payment = db.scalars(select(Payment)).one()
+    payment.expires_at = utcnow() - timedelta(minutes=1)  # closed; the hourly sweep has not marked it yet
+    db.commit()
+    assert client.post(link + "/pay").status_code == 303
+    db.rollback()
+    assert db.scalars(select(Payment)).one().status == "pending" and db.scalars(select(Subscription)).all() == []
+    assert "<button" not in client.get(link).get_data(as_text=True)
+
+
+def test_the_razorpay_webhook_is_not_there_when_payments_run_on_the_sandbox(client):
+    assert client.post("/payments/razorpay/webhook", data=b"{}").status_code == 404

@@ -167,18 +167,15 @@ def test_a_link_made_by_an_earlier_try_is_found_by_its_reference_not_made_twice(
     """A read timeout after Razorpay made the link: the retry's create is refused as a duplicate reference_id."""
     razorpay.post(LINKS_URL, status=400, json={"error": {
         "code": "BAD_REQUEST_ERROR", "description": "reference_id already exists", "field": "reference_id"}})
-    farmer_id = register_farmer()
-    with sessions() as db:
-        next_id = (db.scalar(select(Payment.id).order_by(Payment.id.desc()).limit(1)) or 0) + 1
 
-    def found(request):
-        assert request.params == {"reference_id": f"kheti-payment-{next_id}"}
+    def found(request):  # the link an earlier try made, under the reference asked for
+        reference = request.params["reference_id"]
         return 200, {}, json.dumps({"payment_links": [{"id": "plink_Earlier1", "short_url": "https://rzp.io/rzp/e1",
-                                                       "reference_id": f"kheti-payment-{next_id}", "amount": 9900,
+                                                       "reference_id": reference, "amount": 9900,
                                                        "currency": "INR", "status": "created"}]})
     razorpay.add_callback(responses.GET, LINKS_URL, callback=found)
-    payment_id = _subscribe(sessions, farmer_id)
-    assert payment_id == next_id
+    payment_id = _subscribe(sessions, register_farmer())
+    assert razorpay.calls[1].request.params == {"reference_id": f"kheti-payment-{payment_id}"}
     payment = _payment(sessions, payment_id)
     assert (payment.status, payment.provider_ref, payment.link_url) == \
         ("pending", "plink_Earlier1", "https://rzp.io/rzp/e1")
