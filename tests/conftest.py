@@ -201,3 +201,20 @@ def register_farmer(sessions):
                     fc.sown_on = sown[fc.crop.code]
             return farmer.id
     return make
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Pin "now" for the outbound rules (send windows, sweeper, broadcasts): `clock.set(datetime)`. Starts at
+    noon in India, inside every window, so a test is independent of when it runs."""
+    from datetime import datetime, timezone
+
+    class Clock:
+        def set(self, moment: datetime) -> None:
+            self.now = moment
+            for module in ("workers.sending", "workers.outbox", "workers.sweeper", "workers.broadcasts"):
+                monkeypatch.setattr(f"{module}.utcnow", lambda: self.now)
+
+    pinned = Clock()
+    pinned.set(datetime(2026, 11, 21, 6, 30, tzinfo=timezone.utc))
+    return pinned

@@ -62,10 +62,11 @@ def send_weather_alerts(today: str | None = None) -> dict[str, int]:
                 continue
             with backends.sessions() as db, db.begin():
                 try:
-                    create(db, settings, key=f"weather:{district.id}:{day.day.isoformat()}", kind="weather_alert",
-                           category="service_implicit", audience=Audience(district=district.name, state=state),
-                           bodies=bodies, purpose="weather_alert", created_by="schedule")
-                    counts["alerts"] += 1
+                    _, _, new = create(db, settings, key=f"weather:{district.id}:{day.day.isoformat()}",
+                                       kind="weather_alert", category="service_implicit",
+                                       audience=Audience(district=district.name, state=state), bodies=bodies,
+                                       purpose="weather_alert", created_by="schedule")
+                    counts["alerts"] += new
                 except BroadcastError as exc:
                     log.warning("weather alert not sent: %s", exc, extra={"district": district.id})
     return counts

@@ -19,8 +19,8 @@ ADVISORY = "Kheti Sahayak, Soybean: Spray neem oil 5 ml per litre against leaf e
 
 
 @pytest.fixture(autouse=True)
-def _runtime(app):
-    """In-process tasks with the app's backends (console sender, default windows and price)."""
+def _runtime(app, clock):
+    """In-process tasks with the app's backends (console sender, default windows and price), at a pinned noon."""
 
 
 def _queue(db, *, farmer_id=None, category="service_explicit", body=ADVISORY, key="rules:1", now=NIGHT):
@@ -64,13 +64,15 @@ def test_an_opted_out_farmer_gets_no_advisory_but_still_gets_receipts(sessions, 
     assert _row(sessions, receipt).status == "sent"
 
 
-def test_an_advisory_at_night_waits_for_the_window_then_goes(sessions, register_farmer):
+def test_an_advisory_at_night_waits_for_the_window_then_goes(sessions, register_farmer, clock):
     farmer_id = register_farmer()
     with sessions() as db, db.begin():
         message_id = _queue(db, farmer_id=farmer_id).id  # 01:30 in India: held, no task queued
     row = _row(sessions, message_id)
     assert (row.status, row.send_after, row.attempts) == ("queued", MORNING, 0)
+    clock.set(NIGHT)
     assert send_sms(message_id) == "queued"  # a stray task before the window sends nothing
+    clock.set(MORNING)
     assert sweep_outbox(now=datetime(2026, 11, 22, 4, 0, tzinfo=UTC).isoformat())["released"] == 0
     assert sweep_outbox(now=MORNING.isoformat())["released"] == 1
     row = _row(sessions, message_id)
