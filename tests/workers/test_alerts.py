@@ -36,7 +36,7 @@ def forecast(sessions):
 def _sms(sessions, purpose) -> list[OutboundMessage]:
     with sessions() as db:
         return db.scalars(select(OutboundMessage).where(OutboundMessage.purpose == purpose)
-                          .order_by(OutboundMessage.phone)).all()
+                          .order_by(OutboundMessage.phone, OutboundMessage.id)).all()
 
 
 def test_heavy_rain_tomorrow_is_announced_once_to_the_district_in_each_language(sessions, register_farmer,

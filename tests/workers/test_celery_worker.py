@@ -30,6 +30,7 @@ import redis  # noqa: E402
 import responses  # noqa: E402
 from celery import signals  # noqa: E402
 from celery.contrib.testing.worker import start_worker  # noqa: E402
+from kombu import pools  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from farmdb.models import Advisory, Crop, OutboundMessage  # noqa: E402
@@ -106,11 +107,25 @@ def wired(worker_settings, backends, broker, at_api):
 
 
 def _drop_producer_pools():
-    """The app keeps its producer connection pool for the broker it first published to: forget it when the broker
-    changes, so publishing follows broker_url."""
+    """The app keeps its producer connection pool for the broker it first published to: close and forget it when
+    the broker changes, so publishing follows broker_url."""
+    pools.reset()
     celery._pool = None
     if "amqp" in celery.__dict__:
         celery.amqp._producer_pool = None
+
+
+@contextmanager
+def broker_unreachable():
+    """Publishing fails for real: the app's broker is a port nothing listens on (kombu retries, then raises)."""
+    url = celery.conf.broker_url
+    celery.conf.broker_url = "redis://127.0.0.1:1/0"
+    _drop_producer_pools()
+    try:
+        yield
+    finally:
+        celery.conf.broker_url = url
+        _drop_producer_pools()
 
 
 @pytest.fixture
@@ -310,18 +325,16 @@ def test_a_broadcast_is_dispatched_in_chunks_and_each_farmer_gets_one_sms(
 
 @pytest.mark.parametrize("how", ["broker restarted", "publish failed"])
 def test_a_lost_send_task_is_requeued_by_the_sweeper_and_sent(sessions, wired, broker, at_api, run_worker,
-                                                               monkeypatch, how):
+                                                               caplog, how):
     provider = AtCalls(at_api)
     if how == "broker restarted":
         message_id = _queue_reply(sessions)
         assert broker.llen("sms.priority") == 1
         broker.flushdb()  # Redis restarted without persistence before any worker took the task
     else:
-        def broker_down(*args, **kwargs):
-            raise OSError("Error 111 connecting to the broker. Connection refused.")
-        monkeypatch.setattr(send_sms, "delay", broker_down)
-        message_id = _queue_reply(sessions)  # after_commit logs the failure; the row stays queued
-        monkeypatch.undo()
+        with broker_unreachable():
+            message_id = _queue_reply(sessions)  # after_commit logs the failed publish; the row stays queued
+        assert "could not queue a task after commit" in caplog.text
     with run_worker():
         time.sleep(0.5)
         assert (_row(sessions, message_id).status, provider.calls) == ("queued", [])  # nothing left to deliver it
