@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import OperationalError
 
 from farmdb.models import Farmer, OutboundMessage
 from farmdb.types import utcnow
@@ -176,8 +178,18 @@ def record(backends: Backends, results: list[tuple[Outgoing, object]], outcome: 
             outcome.statuses[message.id] = "failed"
             log.warning("SMS failed after %d attempt(s): %s", message.attempts, result.reason,
                         extra={"outbound_id": message.id})
-    with backends.engine.begin() as conn:
-        if sent:
-            conn.execute(_RECORD["sent"], sent)
-        if unsent:
-            conn.execute(_RECORD["failed"], unsent)
+    # The provider has these messages now: losing this write would send them again (via the sweeper), so a
+    # database blip is waited out here rather than passed up.
+    for pause in (1, 2, 4, 8, None):
+        try:
+            with backends.engine.begin() as conn:
+                if sent:
+                    conn.execute(_RECORD["sent"], sent)
+                if unsent:
+                    conn.execute(_RECORD["failed"], unsent)
+            return
+        except OperationalError:
+            if pause is None:
+                raise
+            log.warning("could not record %d sent SMS, trying again in %d s", len(results), pause)
+            time.sleep(pause)

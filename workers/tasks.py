@@ -5,7 +5,9 @@ import logging
 import time
 from collections import defaultdict
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
 from farmdb.models import Broadcast
 from farmdb.types import utcnow
@@ -21,7 +23,13 @@ _INLINE_THROTTLE_WAIT = 5.0
 __all__ = ["MAX_RETRIES", "retry_delay", "send_bulk", "send_sms"]
 
 
-@celery.task(bind=True, name="workers.tasks.send_sms", max_retries=MAX_RETRIES)
+# PostgreSQL or Redis unreachable: the task is tried again with growing pauses, and if it still cannot run the
+# rows wait, queued, for the sweeper. Nothing was claimed, so nothing was sent.
+OUTAGES = dict(autoretry_for=(OperationalError, RedisConnectionError), retry_backoff=5, retry_backoff_max=300,
+               retry_jitter=True)
+
+
+@celery.task(bind=True, name="workers.tasks.send_sms", max_retries=MAX_RETRIES, **OUTAGES)
 def send_sms(self, message_id: int) -> str:
     """Send one queued outbox row (a reply, a receipt) at most once; returns the row's status afterwards.
 
@@ -41,7 +49,7 @@ def send_sms(self, message_id: int) -> str:
     return status
 
 
-@celery.task(bind=True, name="workers.tasks.send_bulk")
+@celery.task(bind=True, name="workers.tasks.send_bulk", max_retries=MAX_RETRIES, **OUTAGES)
 def send_bulk(self, message_ids: list[int], broadcast_id: int | None = None) -> dict[str, int]:
     """Send a chunk of a broadcast. Rows over the provider's allowance and rows that failed in a retryable way go
     back on the bulk queue, later; a count of statuses is returned for the logs."""

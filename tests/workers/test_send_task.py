@@ -187,3 +187,42 @@ def test_retry_delay_grows_exponentially_with_jitter_and_a_cap(attempts, low, hi
     delays = [retry_delay(attempts) for _ in range(200)]
     assert all(low <= d <= high for d in delays)
     assert max(delays) - min(delays) > 0  # jittered
+
+
+# --- the database or Redis goes away ------------------------------------------------------------------------------
+
+def test_a_database_outage_before_sending_is_retried_later_and_nothing_is_claimed(sessions, as_worker, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def down(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+    monkeypatch.setattr("workers.tasks.send_batch", down)
+    message_id = _queued_row(sessions)
+    with pytest.raises(Retry):
+        as_worker(message_id)
+    row = _row(sessions, message_id)
+    assert (row.status, row.attempts) == ("queued", 0)
+
+
+def test_a_database_blip_after_sending_is_waited_out_not_sent_twice(sessions, at_api, monkeypatch):
+    """The provider took the message; the write that records it fails once. Recording is tried again, so the row
+    ends "sent" instead of staying "sending" for the sweeper to send again."""
+    from sqlalchemy.exc import OperationalError
+
+    from workers import sending
+    at_api.post(AT_URL, json=_answer(), status=201)
+    message_id = _queued_row(sessions)
+    _, backends = runtime.current()
+    real_begin, failures = backends.engine.begin, []
+
+    def flaky_begin():
+        if not failures:
+            failures.append(1)
+            raise OperationalError("UPDATE", {}, Exception("server closed the connection unexpectedly"))
+        return real_begin()
+    monkeypatch.setattr(backends.engine, "begin", flaky_begin)
+    monkeypatch.setattr(sending.time, "sleep", lambda seconds: None)
+    assert send_sms(message_id) == "sent"
+    assert len(at_api.calls) == 1 and failures == [1]
+    row = _row(sessions, message_id)
+    assert (row.status, row.provider_message_id) == ("sent", "ATXid_1")

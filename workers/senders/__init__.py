@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from farmdb.models import OutboundMessage
 from gateway.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from workers.sending import Outgoing
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class PermanentSendError(SendError):
 class Sender(Protocol):
     name: str
 
-    def send(self, message: OutboundMessage) -> Receipt: ...
+    def send(self, message: "Outgoing") -> Receipt: ...
 
 
 _senders: dict[tuple, Sender] = {}
@@ -70,7 +72,9 @@ def _key(settings: Settings) -> tuple:
 
 
 def _build(settings: Settings) -> Sender:
-    # India's DLT template id (OutboundMessage.template_id) has no field in either SDK: senders ignore it for now.
+    # India's DLT template and entity ids travel on each message (Outgoing.template_id, .dlt_entity_id) for senders
+    # whose API takes them (Indian aggregators do). Neither Africa's Talking's nor Twilio's has a field for them:
+    # Twilio matches the templates registered in its console, and the console sender logs them.
     if settings.sms_provider == "africastalking":
         from workers.senders.africastalking import AfricasTalkingSender
         return AfricasTalkingSender(settings.at_username, settings.at_api_key, settings.at_sender_id)

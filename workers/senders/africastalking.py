@@ -20,8 +20,8 @@ import africastalking.Service as at_service
 import requests
 from africastalking.Service import AfricasTalkingException
 
-from farmdb.models import OutboundMessage
 from workers.delivery import AFRICASTALKING
+from workers.sending import Outgoing
 from workers.senders import PermanentSendError, Receipt, RetryableSendError
 
 # (connect, read) seconds. A send is one small POST; AT answers in well under a second when healthy. A read timeout
@@ -90,8 +90,8 @@ class AfricasTalkingSender:
         self._sms = _sms_service(username, api_key)
         self._sender_id = sender_id or None  # None: AT's shared default sender
 
-    def send(self, message: OutboundMessage) -> Receipt:
-        # OutboundMessage.template_id (India DLT) is not sent: the SDK has no field for it.
+    def send(self, message: Outgoing) -> Receipt:
+        # message.template_id (India DLT) is not sent: the API has no field for it (see workers.senders).
         if not at_service.validate_phone(message.phone):  # the SDK would raise a bare ValueError
             raise PermanentSendError("InvalidPhoneNumber: not +<country><number>")
         try:

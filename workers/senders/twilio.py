@@ -9,8 +9,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from farmdb.models import OutboundMessage
 from workers.delivery import TWILIO
+from workers.sending import Outgoing
 from workers.senders import PermanentSendError, Receipt, RetryableSendError
 
 # Seconds, connect and read alike (TwilioHttpClient takes one number). A read timeout may come after Twilio took the
@@ -40,8 +40,8 @@ class TwilioSender:
         self._sender = {"messaging_service_sid": sender} if sender.startswith("MG") else {"from_": sender}
         self._status_callback = f"{public_base_url}/twilio/sms/status" if public_base_url else None
 
-    def send(self, message: OutboundMessage) -> Receipt:
-        # OutboundMessage.template_id (India DLT) is not sent: the SDK has no field for it.
+    def send(self, message: Outgoing) -> Receipt:
+        # message.template_id (India DLT) is not sent: the API has no field for it (see workers.senders).
         extra = {"status_callback": self._status_callback} if self._status_callback else {}
         try:
             created = self._client.messages.create(to=message.phone, body=message.body, **self._sender, **extra)
