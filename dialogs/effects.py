@@ -43,6 +43,7 @@ class CreateExpertRequest:
     channel: str
     crop: str | None = None
     description: str | None = None
+    recording_url: str | None = None  # a question the farmer spoke on the voice line
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from dialogs.dialog import Dialog
 from dialogs.effects import Effect
 from dialogs.model import Event, Option, Reply, Session, View
-from dialogs.screens import Ask, Go, Stay
+from dialogs.screens import Ask, Go, Menu, Stay
 from dialogs.services import FarmServices
 from dialogs.texts import N_, Texts, texts
 
@@ -47,6 +47,12 @@ def resume(session: Session | None, event: Event, services: FarmServices, dialog
     if event.kind == "start" or session is None:
         session = _start(event, services, dialog, dropped)
         ctx = Ctx(session, event, services)
+    elif event.kind == "shortcut":
+        ctx = Ctx(session, event, services)
+        _shortcut(ctx, dialog, event)
+    elif event.kind == "repeat":  # say the screen again (the caller was silent, or pressed a key it has not got)
+        ctx = Ctx(session, event, services)
+        ctx.session.error = event.text or None
     else:
         ctx = Ctx(session, event, services)
         _advance(ctx, dialog, event.text.strip())
@@ -109,6 +115,24 @@ def _advance(ctx: Ctx, dialog: Dialog, text: str) -> None:
         _go(session, outcome.target, remember=outcome.remember and not home)
         if home:
             session.back.clear()  # "No" on a question leads home: there is no going back into the question
+
+
+def _shortcut(ctx: Ctx, dialog: Dialog, event: Event) -> None:
+    """A registered farmer at the main menu said what they want: go there, and choose the crop they named."""
+    from dialogs.flows.main_menu import SHORTCUTS
+    target = SHORTCUTS.get(event.text)
+    if target is None or ctx.session.profile is None or ctx.session.screen != dialog.home_screen:
+        ctx.session.error = N_("error.invalid_option")
+        return
+    _go(ctx.session, target, remember=True)
+    screen, crop = dialog[target], (event.entities or {}).get("crop")
+    if crop and isinstance(screen, Menu) and screen.store == "crop" and \
+            any(c.value == crop for c in screen.options(ctx)):
+        outcome = screen.handle_choice(ctx, crop)
+        if isinstance(outcome, Go):
+            _go(ctx.session, outcome.target, remember=outcome.remember)
+        elif isinstance(outcome, Stay):
+            ctx.session.error = outcome.error
 
 
 def _go(session: Session, target: str, remember: bool) -> None:

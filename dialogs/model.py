@@ -62,12 +62,16 @@ class Session:
 class Event:
     """A caller's action. `text` is only the new input (the gateway strips a provider's history)."""
 
-    kind: str  # "start" (a new session) or "input"
+    # "start" (a new session), "input", "shortcut" (text is an intent said aloud: "market_price"), or "repeat" (the
+    # same screen again, with text as the hint to show above it, if any)
+    kind: str
     phone: str
     channel: str  # "ussd", "voice", "sms"
     text: str = ""
     latin: bool = True  # the channel shows only Latin letters (most USSD operators)
     at: datetime | None = None
+    recording_url: str | None = None  # the voice channel's answer to a question: a recording instead of text
+    entities: dict | None = None  # with a shortcut: what was named ({"crop": "wheat"})
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class View:
     nav: tuple[Option, ...] = ()
     more: Option | None = None  # the "98 More" label, used when the screen spans pages
     end: bool = False
+    asks: str | None = None  # a question answered in words: "text", or "recording" (on a call: for a person to hear)
 
 
 @dataclass(frozen=True)

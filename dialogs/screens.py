@@ -165,6 +165,11 @@ class Menu(Screen):
             return Stay()
         return self._chosen(ctx, choice, store=True)
 
+    def handle_choice(self, ctx: "Ctx", value: Any) -> Outcome:
+        """As if the caller had picked the option with this value (a crop named aloud)."""
+        choice = next(c for c in self.options(ctx) if c.value == value)
+        return self._chosen(ctx, choice, store=True)
+
     def _chosen(self, ctx: "Ctx", choice: Choice, store: bool) -> Outcome:
         if store and self.store:
             ctx.session.answers[self.store] = choice.value
@@ -179,17 +184,26 @@ class Ask(Screen):
     target: str = ""
     action: Callable[["Ctx", Any], Outcome | None] | None = None
     exits_also: tuple[str, ...] = ()
+    # On the voice line the answer may be a recording (where speech cannot be read as text): the answer is then
+    # this message in the caller's language, and answers["recording_url"] points at the audio.
+    recorded_as: str | None = None
+    record: bool = False  # on the voice line, record the answer for a person to hear (not read it as text)
 
     def exits(self) -> set[str]:
         return {self.target} | set(self.exits_also)
 
     def keys(self) -> set[str]:
-        return {self.prompt} | set(self.uses)
+        return {self.prompt} | set(self.uses) | ({self.recorded_as} if self.recorded_as else set())
 
     def view(self, ctx: "Ctx") -> View:
-        return View(lines=(ctx.t(self.prompt),))
+        return View(lines=(ctx.t(self.prompt),), asks="recording" if self.record else "text")
 
     def handle(self, ctx: "Ctx", text: str) -> Outcome:
+        if ctx.event.recording_url and self.recorded_as:
+            ctx.session.answers["recording_url"] = ctx.event.recording_url
+            value = str(ctx.t(self.recorded_as))
+            ctx.session.answers[self.store] = value
+            return _then(ctx, (self.action,), value, self.target)
         try:
             value = self.parse(ctx, text)
         except Invalid as invalid:

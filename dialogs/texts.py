@@ -26,6 +26,18 @@ def catalogue_for(locale: str, latin: bool) -> str:
     return f"{locale}_Latn" if latin and locale != "en" else locale
 
 
+class Phrase(str):
+    """A translated text that remembers its message id and values: a screen shows it as the string it is, while
+    the voice channel can speak it from pre-recorded pieces (the words of the message, then each value)."""
+
+    __slots__ = ("key", "params")
+
+    def __new__(cls, text: str, key: str, params: dict):
+        phrase = super().__new__(cls, text)
+        phrase.key, phrase.params = key, params
+        return phrase
+
+
 class Texts:
     """Texts in one catalogue. Missing ids fall back to English; load-time validation keeps them from missing."""
 
@@ -35,11 +47,13 @@ class Texts:
         self._own = translations(self.catalogue)
         self._english = translations("en")
 
-    def __call__(self, key: str, **params) -> str:
+    def __call__(self, key: str, **params) -> "Phrase":
+        return Phrase(self.template(key).format(**params) if params else self.template(key), key, params)
+
+    def template(self, key: str) -> str:
+        """The catalogue text itself, placeholders and all."""
         text = self._own.gettext(key)
-        if text == key:
-            text = self._english.gettext(key)
-        return text.format(**params) if params else text
+        return self._english.gettext(key) if text == key else text
 
     def has(self, key: str) -> bool:
         return self._own.gettext(key) != key

@@ -15,12 +15,15 @@ from dialogs.flows import farmer_dialog
 from dialogs.model import Event, Reply, Session
 from dialogs.store import SessionStore
 from dialogs.ussd import UssdLayout
+from dialogs.voice import VoiceLayout
 from gateway.backends import Backends
 from gateway.effects import apply_effects
 from gateway.services import GatewayServices
 from gateway.services.reference import ReferenceData
 from gateway.services.weather import weather_service
 from gateway.settings import Settings
+
+CALL_TTL = 2 * 3600  # no farmer stays on the line longer
 
 
 class Conversations:
@@ -37,9 +40,16 @@ class Conversations:
         self.sms_services = GatewayServices(reads=backends.reads, reference=self.reference, weather=weather,
                                             layout=self.ussd_layout, default_locale=settings.default_locale,
                                             timezone=settings.timezone, clock=clock)
+        # On a call the same dialogs are paged by options read out, not by characters on a screen.
+        self.voice_layout = VoiceLayout()
+        self.voice_services = GatewayServices(reads=backends.reads, reference=self.reference, weather=weather,
+                                              layout=self.voice_layout, default_locale=settings.default_locale,
+                                              timezone=settings.timezone, clock=clock)
         self._parser = None
         self.ussd_sessions = SessionStore(backends.redis, ttl=settings.ussd_session_ttl,
                                           resume_window=settings.ussd_resume_window, prefix="ussd")
+        # One key per call (its call id), kept for as long as a call can last.
+        self.voice_calls = SessionStore(backends.redis, ttl=CALL_TTL, resume_window=0, prefix="voice")
 
     @property
     def parser(self):

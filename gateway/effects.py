@@ -65,7 +65,7 @@ def _erase(db: Session, e: fx.EraseFarmer) -> None:
 def _expert_request(db: Session, e: fx.CreateExpertRequest) -> None:
     crop_id = db.scalar(select(Crop.id).where(Crop.code == e.crop)) if e.crop else None
     db.add(ExpertRequest(ticket=e.ticket, farmer_id=e.farmer_id, crop_id=crop_id, kind=e.kind, channel=e.channel,
-                         description=e.description, status="open"))
+                         description=e.description, recording_url=e.recording_url, status="open"))
 
 
 def _send_sms(db: Session, e: fx.SendSms) -> None:

@@ -113,6 +113,24 @@ def _timezone(raw: str) -> str:
     return raw
 
 
+def _voices(raw: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        locale, _, voice = part.partition("=")
+        if locale not in LOCALES or not re.fullmatch(r"[A-Za-z0-9.\-_]+", voice):
+            raise ValueError(f"{part!r} is not locale=voice (en, hi or mr; e.g. hi=Polly.Aditi)")
+        pairs.append((locale, voice))
+    return tuple(pairs)
+
+
+def _phone_numbers(raw: str) -> frozenset[str]:
+    numbers = {part.strip() for part in raw.split(",") if part.strip()}
+    bad = [n for n in numbers if not re.fullmatch(r"\+\d{6,15}", n)]
+    if bad:
+        raise ValueError(f"{', '.join(sorted(bad))}: write numbers as +countrycode..., comma-separated")
+    return frozenset(numbers)
+
+
 def _networks(raw: str) -> frozenset[str]:
     codes = {part.strip() for part in raw.split(",") if part.strip()}
     if not all(code.isdigit() for code in codes):
@@ -232,6 +250,13 @@ VARIABLES: tuple[Variable, ...] = (
              "Rain in a day (mm) that triggers a heavy-rain alert (IMD: heavy rain is 64.5 mm or more)"),
     Variable("ALERT_HEAT_C", "45", _decimal_between(30, 55),
              "Day maximum (deg C) that triggers a heat-wave alert (IMD: 45 or more is a heat wave anywhere)"),
+    Variable("TWILIO_VOICES", "en=Polly.Aditi,hi=Polly.Aditi,mr=Google.mr-IN-Standard-A", _voices,
+             "Twilio text-to-speech voice per language for calls (locale=voice, comma-separated)"),
+    Variable("AT_VOICE_NUMBER", None, _text, "Africa's Talking voice number (+254...) that calls farmers back"),
+    Variable("MISSED_CALL_NUMBERS", "", _phone_numbers,
+             "Our numbers that are missed-call lines: a call to one is rejected unanswered and the farmer called back"),
+    Variable("CALLBACK_PERIOD", "3600", _int_between(60, 7 * 86_400),
+             "Seconds within which a number is called back at most once, however often it rings the missed-call line"),
     Variable("PUBLIC_BASE_URL", None, _http_url,
              "The URL providers call us at (https://sms.example.org); needed behind a proxy for Twilio signatures"),
     Variable("DEFAULT_LOCALE", "hi", _choice(LOCALES), "Language for farmers we do not know yet: en, hi or mr"),
@@ -284,6 +309,10 @@ class Settings:
     alert_hour: int
     alert_heavy_rain_mm: float
     alert_heat_c: float
+    twilio_voices: tuple
+    at_voice_number: str | None
+    missed_call_numbers: frozenset
+    callback_period: int
     public_base_url: str | None
     default_locale: str
     default_region: str
@@ -359,6 +388,8 @@ class Settings:
                 text = "(unset)"
             elif isinstance(value, frozenset):
                 text = ",".join(sorted(value))
+            elif isinstance(value, tuple):
+                text = ",".join(f"{k}={v}" for k, v in value)
             elif var.secret:
                 text = "(set, hidden)"
             else:

@@ -29,7 +29,7 @@ SEED_DAY = date(2026, 7, 15)
 
 # Tables a test may write to; reference tables (states, crops, ...) stay as seeded.
 MUTABLE_TABLES = ("consent_events", "farmer_crops", "subscriptions", "payment_events", "payments",
-                  "expert_requests", "inbound_messages", "outbound_messages", "broadcasts", "farmers")
+                  "expert_requests", "inbound_messages", "outbound_messages", "broadcasts", "call_logs", "farmers")
 
 
 def pytest_report_header(config):

@@ -24,7 +24,8 @@ def report(ctx: Ctx, _value) -> Go:
     answers["ticket"] = ticket
     profile = ctx.profile
     ctx.effects.append(CreateExpertRequest(ticket=ticket, farmer_id=profile.farmer_id, kind="pest_report",
-                                           channel=ctx.event.channel, crop=answers["crop"], description=description))
+                                           channel=ctx.event.channel, crop=answers["crop"], description=description,
+                                           recording_url=answers.get("recording_url")))
     sms = texts(ctx.session.locale, latin=False)
     crop = next(c for c in ctx.services.crops() if c.key == answers["crop"])
     ctx.effects.append(SendSms(
@@ -42,7 +43,7 @@ SCREENS = [
         Choice(N_("pest.symptom.other"), target="pest_describe"),
     ), uses=(N_("pest.sms"),)),
     Ask("pest_describe", prompt=N_("pest.describe.prompt"), store="description", parse=parse_description,
-        action=report, target="pest_done", uses=(N_("error.description"),)),
+        action=report, target="pest_done", uses=(N_("error.description"),), recorded_as=N_("voice.recorded_question"), record=True),
     End("pest_done", body=lambda ctx: [ctx.t(N_("pest.done"), ticket=ctx.session.answers["ticket"],
                                              crop=crop_name(ctx, ctx.session.answers["crop"]))],
         uses=(N_("pest.done"),)),

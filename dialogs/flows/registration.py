@@ -52,6 +52,7 @@ def crop_choices_all(ctx: Ctx) -> list[Choice]:
 SCREENS = [
     Menu("language", title=N_("language.title"), choices=language_choices, action=set_language, target="reg_name"),
     Ask("reg_name", prompt=N_("reg.name.prompt"), store="name", parse=parse_name, target="reg_state",
+        recorded_as=N_("voice.farmer"),
         uses=(N_("error.name"),)),
     Menu("reg_state", title=N_("reg.state.title"), choices=state_choices, search=find_state, store="state_id",
          target="reg_district"),

@@ -1,5 +1,6 @@
 """All models, importable from one place: `from farmdb.models import Farmer`."""
 from farmdb.models.base import Base
+from farmdb.models.calls import CallLog
 from farmdb.models.catalogue import Advisory, Crop, District, Mandi, MarketPrice, State, WeatherForecast
 from farmdb.models.farmers import ConsentEvent, Farmer, FarmerCrop
 from farmdb.models.messages import Broadcast, DltTemplate, InboundMessage, OutboundMessage, UssdSession
@@ -7,7 +8,7 @@ from farmdb.models.payments import Payment, PaymentEvent, Plan, Subscription
 from farmdb.models.requests import ExpertRequest
 
 __all__ = [
-    "Advisory", "Base", "Broadcast", "ConsentEvent", "Crop", "District", "DltTemplate", "ExpertRequest", "Farmer",
+    "Advisory", "Base", "Broadcast", "CallLog", "ConsentEvent", "Crop", "District", "DltTemplate", "ExpertRequest", "Farmer",
     "FarmerCrop", "InboundMessage", "Mandi", "MarketPrice", "OutboundMessage", "Payment", "PaymentEvent", "Plan",
     "State", "Subscription", "UssdSession", "WeatherForecast",
 ]

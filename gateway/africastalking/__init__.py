@@ -28,4 +28,4 @@ def _check_token():
     return None
 
 
-from gateway.africastalking import delivery, sms, ussd  # noqa: E402,F401  (routes register on bp)
+from gateway.africastalking import delivery, sms, ussd, voice  # noqa: E402,F401  (routes register on bp)

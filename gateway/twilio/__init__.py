@@ -1,4 +1,4 @@
-"""Twilio: SMS (and, with the voice issue, calls). Every request is verified against X-Twilio-Signature with
+"""Twilio: SMS and calls. Every request is verified against X-Twilio-Signature with
 TWILIO_AUTH_TOKEN before anything is read or stored; a request that fails gets 403.
 
 The signature covers the URL Twilio called. Behind a proxy or load balancer Flask sees another URL, so when
@@ -37,4 +37,4 @@ def _check_signature():
     return None
 
 
-from gateway.twilio import sms, status  # noqa: E402,F401  (routes register on bp)
+from gateway.twilio import sms, status, voice  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,160 @@
+"""Calls over Africa's Talking: POST /africastalking/voice, answered with AT's voice XML.
+
+AT posts the same callback for every step of a call: isActive=1 while it lasts (with dtmfDigits after GetDigits,
+recordingUrl after Record), and isActive=0 once at the end with durationInSeconds, amount and currencyCode, which
+close the call log. AT's Say reads English only: Hindi and Marathi are played from audio this gateway serves,
+assembled from clips made ahead of time (`kheti voice build-prompts`); if a clip is missing the English wording is
+said instead, and a warning logged. GetDigits takes one key; no key moves AT on to a Redirect back here, which is
+how silence is heard.
+"""
+from __future__ import annotations
+
+import logging
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
+from xml.etree import ElementTree as ET
+
+import redis
+from flask import Response, current_app, request
+from sqlalchemy import select
+
+from dialogs.store import Busy
+from dialogs.texts import N_, Phrase, texts
+from farmdb.models import CallLog
+from gateway import calls
+from gateway.africastalking import bp, required
+from gateway.calls import Heard, Turn
+from gateway.inputs import clean, sender_phone
+
+log = logging.getLogger(__name__)
+
+GATHER_TIMEOUT_S = 6
+RECORD_MAX_S = 60
+
+
+@bp.post("/voice")
+def voice():
+    form = request.form
+    required(form, "sessionId", "isActive")
+    conversations = current_app.extensions["kheti_conversations"]
+    call_id = form["sessionId"][:64]
+    if form["isActive"] == "0":
+        return _ended(conversations, call_id, form)
+    settings = conversations.settings
+    callback = _callback_phone(conversations, call_id)
+    if callback is None:
+        required(form, "callerNumber")
+        phone = sender_phone(form["callerNumber"], "callerNumber")
+        line = form.get("destinationNumber", "")
+    else:
+        phone, line = callback, settings.at_voice_number
+    turn_kind = request.args.get("turn")
+    if turn_kind is None and callback is None and line in settings.missed_call_numbers:
+        from gateway.missed_calls import missed_call
+        missed_call(conversations, provider="africastalking", call_id=call_id, phone=phone, line=line)
+        return _xml(_response(ET.Element("Reject")))
+    heard = _heard(form, turn_kind)
+    try:
+        if heard.kind == "start":
+            calls.log_call(conversations, provider="africastalking", call_id=call_id, kind="hotline",
+                           direction="inbound", phone=phone, line=line, status="in-progress")
+        turn = calls.take_turn(conversations, call_id, phone, heard, callback=callback is not None)
+    except (redis.RedisError, Busy) as exc:
+        log.error("call turn refused, call store unavailable: %s: %s", type(exc).__name__, exc)
+        locale = settings.default_locale
+        return _xml(_response(*_speak([texts(locale, latin=False)(N_("voice.busy"))], locale)))
+    calls.note_call(conversations, provider="africastalking", call_id=call_id, screen=turn.screen)
+    return _xml(render(turn))
+
+
+def _callback_phone(conversations, call_id: str) -> str | None:
+    """The farmer's number when this is one of our call-backs (the workers logged it when placing the call)."""
+    with conversations.backends.sessions() as db:
+        return db.scalar(select(CallLog.phone).where(CallLog.provider == "africastalking",
+                                                     CallLog.call_id == call_id, CallLog.kind == "callback"))
+
+
+def _heard(form, turn_kind: str | None) -> Heard:
+    if turn_kind is None:
+        return Heard("start")
+    if turn_kind == "record":
+        url = form.get("recordingUrl", "")
+        return Heard("recording", url) if url.startswith("https://") else Heard("silence")
+    digits = clean(form.get("dtmfDigits", ""))[:8]
+    return Heard("keys", digits) if digits else Heard("silence")
+
+
+def render(turn: Turn) -> ET.Element:
+    prompt, locale = turn.prompt, turn.locale
+    speech = _speak(prompt.phrases, locale)
+    if prompt.hangup:
+        return _response(*speech)
+    if prompt.listen in ("recording", "text"):  # no speech recognition on AT: a spoken answer is recorded
+        record = ET.Element("Record", finishOnKey="#", maxLength=str(RECORD_MAX_S), trimSilence="true",
+                            playBeep="true", callbackUrl=_url("record"))
+        return _response(*speech, record)
+    # GetDigits holds one Say or Play: what comes before it is said first (a key pressed then is not heard).
+    get = ET.Element("GetDigits", numDigits="1", timeout=str(GATHER_TIMEOUT_S), finishOnKey="#",
+                     callbackUrl=_url("keys"))
+    get.append(speech[-1])
+    redirect = ET.Element("Redirect")
+    redirect.text = _url("silence")
+    return _response(*speech[:-1], get, redirect)
+
+
+def _speak(phrases, locale: str) -> list[ET.Element]:
+    """English is said; Hindi and Marathi are played, all phrases as one assembled clip."""
+    if locale != "en":
+        audio = current_app.extensions.get("kheti_voice_audio")
+        url = audio.prompt_url(list(phrases), locale) if audio is not None else None
+        if url:
+            return [ET.Element("Play", url=url)]
+        log.warning("no recorded prompt for this turn: saying it in English (run kheti voice build-prompts)",
+                    extra={"locale": locale})
+        phrases = [_in_english(p) for p in phrases]
+    say = ET.Element("Say", voice="woman")
+    say.text = " ".join(phrases)
+    return [say]
+
+
+def _in_english(phrase: str) -> str:
+    if isinstance(phrase, Phrase):
+        english = texts("en", latin=False)
+        return english(phrase.key, **{k: _in_english(v) if isinstance(v, Phrase) else v
+                                      for k, v in phrase.params.items()})
+    return phrase
+
+
+def _url(turn_kind: str) -> str:
+    settings = current_app.config["KHETI_SETTINGS"]
+    base = settings.public_base_url or request.host_url.rstrip("/")
+    query = {"turn": turn_kind}
+    if settings.at_webhook_token:
+        query["token"] = settings.at_webhook_token
+    return f"{base}/africastalking/voice?{urlencode(query)}"
+
+
+def _response(*actions: ET.Element) -> ET.Element:
+    response = ET.Element("Response")
+    response.extend(actions)
+    return response
+
+
+def _xml(response: ET.Element) -> Response:
+    body = '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(response, encoding="unicode")
+    return Response(body, mimetype="application/xml")
+
+
+def _ended(conversations, call_id: str, form) -> Response:
+    """The final notification: duration and cost close the call log. AT repeats it until it gets a 200."""
+    duration = form.get("durationInSeconds", "")
+    try:
+        cost = Decimal(form.get("amount", "")) if form.get("amount") else None
+    except InvalidOperation:
+        cost = None
+    known = calls.note_call(conversations, provider="africastalking", call_id=call_id, status="completed",
+                            final=True, duration_s=int(duration) if duration.isdigit() else None, cost=cost,
+                            currency=(form.get("currencyCode") or "")[:3] or None)
+    if not known:
+        log.info("end of a call we have no log of")
+    return Response(status=200)

@@ -1,0 +1,165 @@
+"""Calls over Twilio: POST /twilio/voice (the incoming call, and every Gather or Record action after it) answered
+with TwiML (twilio.twiml.voice_response.VoiceResponse), and POST /twilio/voice/status (the call's progress, kept on
+its call log).
+
+Each answer speaks the screen in the caller's language (Say with the locale's language and TWILIO_VOICES' voice)
+inside a Gather that takes one key or speech (hinted with the option names and crop names), or records a question
+(up to 60 s, # to finish). Action URLs are absolute, built from PUBLIC_BASE_URL when set, so Twilio signs the URL
+we verify.
+"""
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Response, current_app, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from dialogs.store import Busy
+from dialogs.texts import N_, texts
+from gateway import calls
+from gateway.calls import Heard, Turn
+from gateway.inputs import clean, required, sender_phone
+from gateway.twilio import bp
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = {"en": "en-IN", "hi": "hi-IN", "mr": "mr-IN"}
+FINAL = {"completed", "busy", "failed", "no-answer", "canceled"}
+GATHER_TIMEOUT_S = 6
+RECORD_MAX_S = 60
+MAX_HINTS = 80  # Twilio reads a bounded list of hint phrases
+
+
+@bp.post("/voice")
+def voice():
+    form = request.form
+    required(form, "CallSid", "From", "To")
+    conversations = current_app.extensions["kheti_conversations"]
+    settings = conversations.settings
+    outbound = form.get("Direction", "inbound").startswith("outbound")
+    phone = sender_phone(form["To"] if outbound else form["From"], "To" if outbound else "From")
+    line = form["From"] if outbound else form["To"]
+    call_id, turn_kind = form["CallSid"], request.args.get("turn")
+    if turn_kind is None and not outbound and line in settings.missed_call_numbers:
+        from gateway.missed_calls import missed_call
+        missed_call(conversations, provider="twilio", call_id=call_id, phone=phone, line=line)
+        return _twiml(_rejected())
+    heard = _heard(form, turn_kind)
+    try:
+        if heard.kind == "start":
+            calls.log_call(conversations, provider="twilio", call_id=call_id, direction="outbound" if outbound
+                           else "inbound", kind="callback" if outbound else "hotline", phone=phone, line=line,
+                           status=form.get("CallStatus", "in-progress"))
+        turn = calls.take_turn(conversations, call_id, phone, heard, callback=outbound)
+    except (redis.RedisError, Busy) as exc:
+        log.error("call turn refused, call store unavailable: %s: %s", type(exc).__name__, exc)
+        return _twiml(_busy(settings.default_locale, settings))
+    calls.note_call(conversations, provider="twilio", call_id=call_id, screen=turn.screen)
+    return _twiml(render(turn, settings, speech=True))
+
+
+def _heard(form, turn_kind: str | None) -> Heard:
+    if turn_kind is None:
+        return Heard("start")
+    if turn_kind == "record":
+        url, seconds = form.get("RecordingUrl", ""), form.get("RecordingDuration", "0")
+        if url.startswith("https://") and seconds.isdigit() and int(seconds) > 0:
+            return Heard("recording", url)
+        return Heard("silence")
+    digits = clean(form.get("Digits", ""))[:8]
+    if digits:
+        return Heard("keys", digits)
+    speech = clean(form.get("SpeechResult", ""))[:300]
+    if speech:
+        try:
+            confidence = float(form.get("Confidence", "0"))
+        except ValueError:
+            confidence = 0.0
+        return Heard("speech", speech, confidence)
+    return Heard("silence")
+
+
+def render(turn: Turn, settings, *, speech: bool) -> VoiceResponse:
+    locale, prompt = turn.locale, turn.prompt
+    say = dict(language=LANGUAGES[locale], voice=dict(settings.twilio_voices).get(locale))
+    response = VoiceResponse()
+    if prompt.hangup:
+        for phrase in prompt.phrases:
+            response.say(phrase, **say)
+        response.hangup()
+        return response
+    if prompt.listen == "recording":
+        for phrase in prompt.phrases:
+            response.say(phrase, **say)
+        response.record(action=_action("record"), method="POST", max_length=RECORD_MAX_S, finish_on_key="#",
+                        play_beep=True, timeout=5, trim="trim-silence")
+        return response
+    listen = {"input": "speech"} if prompt.listen == "text" else \
+        {"input": "dtmf speech" if speech else "dtmf", "num_digits": 1}
+    gather = response.gather(action=_action("gather"), method="POST", timeout=GATHER_TIMEOUT_S,
+                             action_on_empty_result=True, language=LANGUAGES[locale], speech_timeout="auto",
+                             hints=_hints(turn) or None, **listen)
+    phrases = prompt.phrases
+    if speech and turn.screen == current_app.extensions["kheti_conversations"].dialog.home_screen:
+        phrases += (texts(locale, latin=False)(N_("voice.or_say")),)  # "gehun ka bhav" goes straight there
+    for phrase in phrases:
+        gather.say(phrase, **say)
+    return response
+
+
+def _hints(turn: Turn) -> str:
+    """Words the recogniser should expect here: the options' names, then crop names in the caller's language."""
+    words = [label.lstrip("+") for label in turn.prompt.labels.values()]
+    words += _crop_words(turn.locale)
+    seen, hints = set(), []
+    for word in words:
+        word = word.replace(",", " ").strip()
+        if word and word not in seen and len(word) <= 60:
+            seen.add(word)
+            hints.append(word)
+    return ", ".join(hints[:MAX_HINTS])
+
+
+def _crop_words(locale: str) -> list[str]:
+    conversations = current_app.extensions["kheti_conversations"]
+    crops = conversations.voice_services.crops()
+    return [c.label(locale, latin=False) for c in crops] + [c.label(locale, latin=True) for c in crops]
+
+
+def _action(turn_kind: str) -> str:
+    base = current_app.config["KHETI_SETTINGS"].public_base_url or request.host_url.rstrip("/")
+    return f"{base}/twilio/voice?turn={turn_kind}"
+
+
+def _rejected() -> VoiceResponse:
+    response = VoiceResponse()
+    response.reject(reason="busy")  # unanswered: the farmer pays nothing; we call back
+    return response
+
+
+def _busy(locale: str, settings) -> VoiceResponse:
+    response = VoiceResponse()
+    response.say(texts(locale, latin=False)(N_("voice.busy")), language=LANGUAGES[locale],
+                 voice=dict(settings.twilio_voices).get(locale))
+    response.hangup()
+    return response
+
+
+def _twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="application/xml")
+
+
+@bp.post("/voice/status")
+def voice_status():
+    """Twilio's call progress: kept on the call log (final statuses close it, with the duration)."""
+    form = request.form
+    required(form, "CallSid", "CallStatus")
+    status = form["CallStatus"][:24]
+    duration = form.get("CallDuration", "")
+    known = calls.note_call(current_app.extensions["kheti_conversations"], provider="twilio",
+                            call_id=form["CallSid"], status=status, final=status in FINAL,
+                            duration_s=int(duration) if duration.isdigit() else None)
+    if not known:
+        log.info("status for a call we have no log of", extra={"status": status})
+    return Response(status=204)
