@@ -104,7 +104,7 @@ def _advance(ctx: Ctx, dialog: Dialog, text: str) -> None:
         else:
             session.error = N_("error.invalid_option")
         return
-    if not text:
+    if not text and not ctx.event.recording_url:  # a recording is an answer without words
         session.error = N_("error.empty")
         return
     outcome = screen.handle(ctx, text)

@@ -37,6 +37,9 @@ class Phrase(str):
         phrase.key, phrase.params = key, params
         return phrase
 
+    def __getnewargs__(self):  # copies and pickles keep what the phrase remembers
+        return str(self), self.key, self.params
+
 
 class Texts:
     """Texts in one catalogue. Missing ids fall back to English; load-time validation keeps them from missing."""

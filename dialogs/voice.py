@@ -56,10 +56,16 @@ SPOKEN = frozenset(key.removeprefix("voice.") for key in (
 
 
 def spoken(t: Texts, line: str) -> str:
-    """The words for the ear: the voice wording of a message where it has one."""
-    if isinstance(line, Phrase) and line.key in SPOKEN:
-        return t(f"voice.{line.key}", **line.params)
-    return line
+    """The words for the ear: the voice wording of a message where it has one, and a ticket number read digit by
+    digit ("8 7 3 0 9 6 6", not "eight million...") so the farmer can write it down."""
+    if not isinstance(line, Phrase):
+        return line
+    params = line.params
+    if "ticket" in params:
+        params = {**params, "ticket": " ".join(str(params["ticket"]))}
+    if line.key in SPOKEN:
+        return t(f"voice.{line.key}", **params)
+    return t(line.key, **params) if params is not line.params else line
 
 
 def render(reply: Reply, t: Texts, layout: VoiceLayout = VoiceLayout()) -> Prompt:

@@ -1,0 +1,157 @@
+"""Calls over Africa's Talking: recorded callbacks in, AT voice XML out, parsed and checked. English is said; Hindi
+and Marathi are played from pre-built audio, or said in English (with a warning) when the audio is missing; the
+final isActive=0 notification closes the call log with duration and cost."""
+import logging
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree
+
+import pytest
+from sqlalchemy import select
+
+from dialogs.texts import texts
+from farmdb.models import CallLog, ExpertRequest
+
+FARMER = "+919812345678"
+HOTLINE = "+254711082000"
+
+
+class AtCall:
+    def __init__(self, client, phone=FARMER, session_id="ATVId_7f3a9c2e1b"):
+        self.client, self.phone, self.session_id = client, phone, session_id
+        self.xml = None
+
+    def form(self, **extra):
+        return {"isActive": "1", "sessionId": self.session_id, "direction": "Inbound", "callerNumber": self.phone,
+                "destinationNumber": HOTLINE, "callerCarrierName": "Airtel", "callerCountryCode": "91", **extra}
+
+    def post(self, url, form, status=200):
+        parts = urlsplit(url)
+        response = self.client.post(parts.path + (f"?{parts.query}" if parts.query else ""), data=form)
+        assert response.status_code == status, response.get_data(as_text=True)
+        if status == 200 and response.data:
+            body = response.get_data(as_text=True)
+            assert body.startswith('<?xml version="1.0" encoding="UTF-8"?><Response>')
+            self.xml = ElementTree.fromstring(response.get_data())
+        return self
+
+    def start(self):
+        return self.post("http://localhost/africastalking/voice", self.form())
+
+    def press(self, digit):
+        return self.post(self.xml.find("GetDigits").get("callbackUrl"), self.form(dtmfDigits=digit))
+
+    def silence(self):
+        return self.post(self.xml.find("Redirect").text, self.form())
+
+    def record(self, url="https://s3.eu-west-1.amazonaws.com/at-voice/ATVId_7f3a9c2e1b.mp3"):
+        return self.post(self.xml.find("Record").get("callbackUrl"), self.form(recordingUrl=url))
+
+    def hang_up(self, seconds="95", amount="1.5000", currency="KES"):
+        return self.post("http://localhost/africastalking/voice", self.form(
+            isActive="0", durationInSeconds=seconds, amount=amount, currencyCode=currency,
+            callSessionState="Completed", hangupCause="NORMAL_CLEARING"))
+
+    @property
+    def said(self) -> str:
+        return " ".join(s.text for s in self.xml.iter("Say"))
+
+
+@pytest.fixture
+def at_call(client):
+    return lambda **kw: AtCall(client, **kw)
+
+
+def test_an_english_call_is_said_with_one_key_per_turn(at_call, register_farmer, sessions):
+    register_farmer(locale="en")
+    t = texts("en", latin=False)
+    c = at_call().start()
+    assert [e.tag for e in c.xml] == ["GetDigits", "Redirect"]
+    get = c.xml.find("GetDigits")
+    assert {k: get.get(k) for k in ("numDigits", "timeout", "finishOnKey")} == {"numDigits": "1", "timeout": "6",
+                                                                              "finishOnKey": "#"}
+    callback = urlsplit(get.get("callbackUrl"))
+    assert (callback.scheme, callback.netloc, callback.path, parse_qs(callback.query)) == \
+        ("http", "localhost", "/africastalking/voice", {"turn": ["keys"]})
+    [say] = list(get)
+    assert say.tag == "Say" and say.get("voice") == "woman"
+    assert say.text.startswith(f"{t('voice.welcome')} {t('main.title', name='Asha')} For Weather, press 1.")
+    c.press("1")
+    assert c.said.startswith(t("weather.title", district="Nashik"))
+    c.silence()
+    assert c.said.startswith(t("voice.no_input"))
+    c.silence()
+    assert [e.tag for e in c.xml] == ["Say"] and c.said.endswith(t("voice.goodbye"))  # the call ends here
+    c.hang_up()
+    with sessions() as db:
+        log = db.scalar(select(CallLog))
+    assert (log.provider, log.kind, log.status, log.duration_s, log.cost, log.cost_currency) == \
+        ("africastalking", "hotline", "completed", 95, Decimal("1.5000"), "KES")
+    assert log.ended_at is not None and log.last_screen == "weather"
+
+
+def test_hindi_without_recorded_audio_is_said_in_english_and_logged(at_call, register_farmer, caplog):
+    register_farmer(locale="hi")
+    caplog.set_level(logging.WARNING, logger="gateway.africastalking.voice")
+    c = at_call().start()
+    assert c.xml.find(".//Play") is None
+    assert texts("en", latin=False)("main.title", name="Asha") in c.said  # the English wording, not Devanagari
+    assert any("no recorded prompt" in r.getMessage() for r in caplog.records)
+
+
+def test_hindi_with_recorded_audio_is_played(at_call, register_farmer, app):
+    register_farmer(locale="hi")
+
+    class Library:
+        def prompt_url(self, phrases, locale):
+            assert locale == "hi" and phrases[0] == texts("hi", latin=False)("voice.welcome")
+            return "https://voice.example.org/voice/audio/hi/play/3f2a9c.wav"
+    app.extensions["kheti_voice_audio"] = Library()
+    c = at_call().start()
+    [play] = c.xml.find("GetDigits")
+    assert play.tag == "Play" and play.get("url") == "https://voice.example.org/voice/audio/hi/play/3f2a9c.wav"
+
+
+def test_a_pest_report_is_recorded(at_call, register_farmer, sessions):
+    register_farmer(locale="en", crops=("onion",))
+    c = at_call().start().press("4").press("1").press("9").press("2")
+    record = c.xml.find("Record")
+    assert {k: record.get(k) for k in ("finishOnKey", "maxLength", "trimSilence", "playBeep")} == \
+        {"finishOnKey": "#", "maxLength": "60", "trimSilence": "true", "playBeep": "true"}
+    assert parse_qs(urlsplit(record.get("callbackUrl")).query) == {"turn": ["record"]}
+    c.record()
+    with sessions() as db:
+        request = db.scalar(select(ExpertRequest))
+    assert request.recording_url == "https://s3.eu-west-1.amazonaws.com/at-voice/ATVId_7f3a9c2e1b.mp3"
+
+
+def test_the_token_travels_in_every_url_we_give_at(client, app, register_farmer):
+    from dataclasses import replace
+    settings = replace(app.config["KHETI_SETTINGS"], at_webhook_token="s3cret")
+    app.config["KHETI_SETTINGS"] = settings
+    register_farmer(locale="en")
+    c = AtCall(client)
+    c.post("http://localhost/africastalking/voice", c.form(), status=403)  # no token: refused
+    c.post("http://localhost/africastalking/voice?token=s3cret", c.form())
+    assert parse_qs(urlsplit(c.xml.find("GetDigits").get("callbackUrl")).query)["token"] == ["s3cret"]
+    assert parse_qs(urlsplit(c.xml.find("Redirect").text).query)["token"] == ["s3cret"]
+    c.press("1")  # following AT's URL, token and all
+
+
+@pytest.mark.parametrize("form, status", [
+    ({"sessionId": "ATVId_1"}, 400),  # isActive missing
+    ({"isActive": "1", "sessionId": "ATVId_1"}, 400),  # callerNumber missing
+    ({"isActive": "1", "sessionId": "ATVId_1", "callerNumber": "not a phone"}, 400),
+    ({"isActive": "0", "sessionId": "ATVId_unknown", "durationInSeconds": "3"}, 200),  # the end of a call we never saw
+    ({"isActive": "0", "sessionId": "ATVId_unknown", "amount": "lots"}, 200),  # a bad amount is ignored, not a 500
+])
+def test_malformed_or_stray_callbacks(client, form, status):
+    assert client.post("/africastalking/voice", data=form).status_code == status
+
+
+def test_the_final_notification_is_idempotent(at_call, register_farmer, sessions):
+    register_farmer(locale="en")
+    c = at_call().start()
+    c.hang_up(seconds="12").hang_up(seconds="12")  # AT repeats it until it gets a 200
+    with sessions() as db:
+        assert [(log.duration_s, log.status) for log in db.scalars(select(CallLog))] == [(12, "completed")]
