@@ -8,13 +8,20 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
     VAR_DIR=/var/lib/kheti
 
+# espeak-ng synthesises the Hindi and Marathi call prompts Africa's Talking plays (it can only say English).
+RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /src
 COPY . .
 RUN pip install "babel>=2.14,<3" \
  && pybabel compile --domain messages --directory locales --statistics \
  && pip install . \
  && useradd --system --home /var/lib/kheti --create-home kheti \
- && VAR_DIR=/var/lib/kheti kheti nlu train && chown -R kheti /var/lib/kheti \
+ && VAR_DIR=/var/lib/kheti kheti nlu train \
+ && export REF=sqlite:////tmp/reference.sqlite3 \
+ && DATABASE_URL=$REF kheti db upgrade && DATABASE_URL=$REF kheti seed --no-demo \
+ && DATABASE_URL=$REF VAR_DIR=/var/lib/kheti kheti voice build-prompts && rm /tmp/reference.sqlite3 \
+ && chown -R kheti /var/lib/kheti \
  && mkdir -p "$PROMETHEUS_MULTIPROC_DIR" && chown kheti "$PROMETHEUS_MULTIPROC_DIR"
 
 USER kheti

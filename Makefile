@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install locales nlu clean
+.PHONY: run test install locales nlu voice clean
 
 run: install ## migrate and seed the embedded database, then serve on http://127.0.0.1:5000
 	$(BIN)/kheti db upgrade
@@ -25,6 +25,12 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+voice: install ## Hindi and Marathi call audio for Africa's Talking (espeak-ng if installed, else its pip wheel)
+	command -v espeak-ng >/dev/null || $(BIN)/python -m pip install --quiet 'espeakng-loader>=0.2,<0.3'
+	$(BIN)/kheti db upgrade
+	$(BIN)/kheti seed
+	$(BIN)/kheti voice build-prompts
 
 locales: ## compile the Babel catalogues (.po -> .mo); the Dockerfile runs the same step
 	$(BIN)/pybabel compile --domain messages --directory locales --statistics

@@ -55,6 +55,10 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     app.register_blueprint(payments)
     from gateway.admin import bp as admin
     app.register_blueprint(admin)
+    # Hindi and Marathi prompts for Africa's Talking calls, built ahead by `kheti voice build-prompts`.
+    from gateway.voice_audio import AudioLibrary, bp as voice_audio
+    app.register_blueprint(voice_audio)
+    app.extensions["kheti_voice_audio"] = AudioLibrary.for_settings(settings)
     if not settings.embedded and settings.payment_provider == "sandbox":
         log.warning("payments run on the sandbox: anyone with a payment link can mark it paid. "
                     "Do not take real subscriptions until a payment provider is configured.")

@@ -187,8 +187,8 @@ def note_call(conversations, *, provider: str, call_id: str, status: str | None 
                          .with_for_update())
         if call is None:
             return False
-        if call.ended_at is not None and not final:
-            return True  # a late progress report after the final one changes nothing
+        if call.ended_at is not None:
+            return True  # the first final word stands (a rejected ring stays "rejected"); late reports change nothing
         if status:
             call.status = status
         if screen:

@@ -52,6 +52,9 @@ def serve(settings: Settings, host: str, port: int | None, prod: bool):
     if prod:
         conf = Path(__file__).with_name("gunicorn_conf.py")
         os.environ["PORT"] = str(port)
+        if not settings.redis_url:  # the in-process Redis stand-in is one per process: sessions need one process
+            os.environ["WEB_CONCURRENCY"] = "1"
+            click.echo("REDIS_URL is not set: serving with one gunicorn worker (sessions live in-process)", err=True)
         # Through this interpreter: gunicorn need not be on PATH (an unactivated virtualenv).
         os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--config", str(conf), "gateway.wsgi:app"])
     from gateway import create_app
@@ -291,11 +294,11 @@ def simulate_ussd(phone: str, service_code: str, network: str, url: str, token: 
                 if answer.lower() in ("q", "quit", "hangup"):
                     break
             _show(caller.press(answer), caller)
+    except (click.Abort, EOFError):  # Ctrl-C or the end of input: hanging up (Abort is a RuntimeError too)
+        pass
     except (requests.RequestException, RuntimeError) as exc:
         click.echo(f"kheti: {exc}", err=True)
         sys.exit(1)
-    except (click.Abort, EOFError):
-        pass
     click.echo("-- session ended --" if caller.ended else "-- hung up --")
 
 
@@ -307,17 +310,88 @@ def _show(screen: str, caller) -> None:
     click.echo("+" + "-" * (width + 2) + "+" + ("  (END)" if caller.ended else ""))
 
 
+@simulate.command("voice")
+@click.option("--provider", type=click.Choice(["twilio", "africastalking"]), default="twilio", show_default=True,
+              help="Who carries the call. Twilio by default because it hears speech (say: ...) as well as keys; "
+                   "Africa's Talking hears keys only and records spoken answers.")
+@click.option("--phone", default="+919876543210", show_default=True, help="The caller (the demo farmer by default).")
+@click.option("--to", default=None,
+              help="The number dialled [default: a made-up hotline, +912071177300 on Twilio, +254711082300 on "
+                   "Africa's Talking]. Dial one of MISSED_CALL_NUMBERS to try the missed-call line.")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="Where the gateway runs.")
+@click.option("--token", envvar="AT_WEBHOOK_TOKEN", default=None, help="The gateway's AT_WEBHOOK_TOKEN, if set.")
+@click.option("--auth-token", envvar="TWILIO_AUTH_TOKEN", default=None,
+              help="The gateway's TWILIO_AUTH_TOKEN: every Twilio request is signed with it (needed for Twilio).")
+@click.option("--public-url", envvar="PUBLIC_BASE_URL", default=None,
+              help="The gateway's PUBLIC_BASE_URL, if set: Twilio signs the URL it calls, so the signatures are "
+                   "computed over this one while the requests still go to --url.")
+@click.option("--inputs", default=None,
+              help="Answers to give without asking, comma-separated: keys, say:words, record, nothing for silence, "
+                   "hangup; e.g. '2,1,*,say:gehun ka bhav,,'. The call is hung up when they run out.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print every request posted, with its form fields.")
+def simulate_voice(provider: str, phone: str, to: str | None, url: str, token: str | None, auth_token: str | None,
+                   public_url: str | None, inputs: str | None, verbose: bool):
+    """Call the voice hotline as Twilio or Africa's Talking would carry the call: what would be spoken is printed,
+    and what you type is posted as the provider posts it (keys, say: words, record, Enter alone for silence,
+    hangup), to the URLs the gateway's answers name."""
+    import requests
+
+    from gateway.voice_simulator import NotHeard, VoicePhone, http_post
+    if provider == "twilio" and not auth_token:
+        click.echo("kheti: Twilio signs every request: pass --auth-token or set TWILIO_AUTH_TOKEN to the gateway's "
+                   "TWILIO_AUTH_TOKEN", err=True)
+        sys.exit(2)
+    caller = VoicePhone(post=http_post(url, public_url), provider=provider, phone=phone, to=to,
+                        base_url=public_url or url, auth_token=auth_token, token=token)
+    scripted = inputs.split(",") if inputs is not None else None
+    carrier = "Twilio" if provider == "twilio" else "Africa's Talking"
+    click.echo(f"-- calling {caller.to} from {phone} over {carrier}: type keys, say: words"
+               + (" (not heard on Africa's Talking)" if provider != "twilio" else "")
+               + ", record, Enter alone for silence, hangup --")
+    try:
+        _show_voice(caller.dial(), verbose)
+        while not caller.ended:
+            if scripted is not None:
+                answer = scripted.pop(0) if scripted else "hangup"
+                click.echo(f"> {answer}")
+            else:
+                answer = click.prompt(">", default="", show_default=False, prompt_suffix=" ")
+                if answer.strip().lower() in ("q", "quit", "exit"):
+                    answer = "hangup"
+            try:
+                _show_voice(caller.answer(answer), verbose)
+            except NotHeard as exc:
+                click.echo(f"(not sent: {exc})")
+    except (click.Abort, EOFError):  # Ctrl-C or the end of input: put the phone down (Abort is a RuntimeError)
+        click.echo()
+        try:
+            _show_voice(caller.hang_up(), verbose)
+        except (requests.RequestException, RuntimeError) as exc:
+            click.echo(f"kheti: {exc}", err=True)
+            sys.exit(1)
+    except (requests.RequestException, RuntimeError) as exc:
+        click.echo(f"kheti: {exc}", err=True)
+        sys.exit(1)
+
+
+def _show_voice(lines, verbose: bool) -> None:
+    for line in lines:
+        if verbose or line.kind != "post":
+            click.echo(str(line))
+
+
 def _display_url(settings: Settings) -> str:
     return dict(settings.described())["DATABASE_URL"] if settings.database_url else settings.sqlalchemy_url
 
 
-def _add_outbound_commands() -> None:
+def _add_command_groups() -> None:
     from gateway.cli_outbound import advisory, broadcast, dlt
-    for group in (broadcast, advisory, dlt):
+    from gateway.cli_voice import voice
+    for group in (broadcast, advisory, dlt, voice):
         main.add_command(group)
 
 
-_add_outbound_commands()
+_add_command_groups()
 
 if __name__ == "__main__":
     main()

@@ -12,7 +12,26 @@ from farmdb.types import utcnow
 log = logging.getLogger(__name__)
 
 
-def missed_call(conversations, *, provider: str, call_id: str, phone: str, line: str) -> None:
+def missed_call(conversations, *, provider: str, call_id: str, caller: str, line: str) -> None:
+    """Log the ring and queue the call-back. A withheld or unusable number is rejected all the same (the endpoint
+    answers Reject), with nobody to call back."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    from farmdb.phones import InvalidPhoneNumber, to_e164
+    try:
+        phone = to_e164(caller, conversations.settings.default_region)
+    except InvalidPhoneNumber:
+        log.info("missed call from a withheld or unusable number: nobody to call back", extra={"provider": provider})
+        return
+    try:
+        _log_ring(conversations, provider=provider, call_id=call_id, phone=phone, line=line)
+    except IntegrityError:
+        return  # the same ring reported twice at once: the other report logged it
+    log.info("missed call: calling back", extra={"provider": provider})
+
+
+def _log_ring(conversations, *, provider: str, call_id: str, phone: str, line: str) -> None:
     from sqlalchemy import select
     with conversations.backends.sessions() as db, db.begin():
         if db.scalar(select(CallLog.id).where(CallLog.provider == provider, CallLog.call_id == call_id)):
@@ -25,4 +44,3 @@ def missed_call(conversations, *, provider: str, call_id: str, phone: str, line:
         from workers.calls import call_back
         ring_id = ring.id
         after_commit(db, lambda: call_back.delay(ring_id))
-    log.info("missed call: calling back", extra={"provider": provider})

@@ -13,7 +13,7 @@ from celery.schedules import crontab
 from gateway.settings import Settings
 
 celery = Celery("kheti", include=["workers.tasks", "workers.payments", "workers.sweeper", "workers.broadcasts",
-                                  "workers.alerts"])
+                                  "workers.alerts", "workers.calls"])
 
 celery.conf.update(
     task_serializer="json",
@@ -29,6 +29,7 @@ celery.conf.update(
         "workers.tasks.send_sms": {"queue": "sms.priority"},
         "workers.tasks.send_bulk": {"queue": "sms.bulk"},
         "workers.payments.send_payment_link": {"queue": "sms.priority"},
+        "workers.calls.call_back": {"queue": "sms.priority"},  # a farmer who rang is waiting
     },
     # A send is one bounded provider call per message; a chunk of 500 well under this. A task past it is killed,
     # and its rows are found by the sweeper (workers.sending.SENDING_STALE is longer).

@@ -10,6 +10,7 @@ how silence is heard.
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
@@ -25,6 +26,7 @@ from gateway import calls
 from gateway.africastalking import bp, required
 from gateway.calls import Heard, Turn
 from gateway.inputs import clean, sender_phone
+from nlu.transliterate import to_latin
 
 log = logging.getLogger(__name__)
 
@@ -41,24 +43,29 @@ def voice():
     if form["isActive"] == "0":
         return _ended(conversations, call_id, form)
     settings = conversations.settings
+    turn_kind = request.args.get("turn")
+    # Our call-back: the worker logged it when placing the call; if AT is quicker than that write, its direction
+    # still says so (and then callerNumber is the farmer we called, as AT documents it).
     callback = _callback_phone(conversations, call_id)
-    if callback is None:
+    outbound = callback is not None or form.get("direction", "").lower() == "outbound"
+    line = settings.at_voice_number if outbound else form.get("destinationNumber", "")
+    if turn_kind is None and not outbound and line in settings.missed_call_numbers:
+        from gateway.missed_calls import missed_call
+        missed_call(conversations, provider="africastalking", call_id=call_id, caller=form.get("callerNumber", ""),
+                    line=line)
+        return _xml(_response(ET.Element("Reject")))
+    if callback is not None:
+        phone = callback
+    else:
         required(form, "callerNumber")
         phone = sender_phone(form["callerNumber"], "callerNumber")
-        line = form.get("destinationNumber", "")
-    else:
-        phone, line = callback, settings.at_voice_number
-    turn_kind = request.args.get("turn")
-    if turn_kind is None and callback is None and line in settings.missed_call_numbers:
-        from gateway.missed_calls import missed_call
-        missed_call(conversations, provider="africastalking", call_id=call_id, phone=phone, line=line)
-        return _xml(_response(ET.Element("Reject")))
     heard = _heard(form, turn_kind)
     try:
         if heard.kind == "start":
-            calls.log_call(conversations, provider="africastalking", call_id=call_id, kind="hotline",
-                           direction="inbound", phone=phone, line=line, status="in-progress")
-        turn = calls.take_turn(conversations, call_id, phone, heard, callback=callback is not None)
+            calls.log_call(conversations, provider="africastalking", call_id=call_id,
+                           kind="callback" if outbound else "hotline", direction="outbound" if outbound else "inbound",
+                           phone=phone, line=line, status="in-progress")
+        turn = calls.take_turn(conversations, call_id, phone, heard, callback=outbound)
     except (redis.RedisError, Busy) as exc:
         log.error("call turn refused, call store unavailable: %s: %s", type(exc).__name__, exc)
         locale = settings.default_locale
@@ -92,14 +99,18 @@ def render(turn: Turn) -> ET.Element:
     if prompt.listen in ("recording", "text"):  # no speech recognition on AT: a spoken answer is recorded
         record = ET.Element("Record", finishOnKey="#", maxLength=str(RECORD_MAX_S), trimSilence="true",
                             playBeep="true", callbackUrl=_url("record"))
-        return _response(*speech, record)
+        return _response(*speech, record, _redirect("silence"))  # nothing recorded: AT moves on to here
     # GetDigits holds one Say or Play: what comes before it is said first (a key pressed then is not heard).
     get = ET.Element("GetDigits", numDigits="1", timeout=str(GATHER_TIMEOUT_S), finishOnKey="#",
                      callbackUrl=_url("keys"))
     get.append(speech[-1])
+    return _response(*speech[:-1], get, _redirect("silence"))
+
+
+def _redirect(turn_kind: str) -> ET.Element:
     redirect = ET.Element("Redirect")
-    redirect.text = _url("silence")
-    return _response(*speech[:-1], get, redirect)
+    redirect.text = _url(turn_kind)
+    return redirect
 
 
 def _speak(phrases, locale: str) -> list[ET.Element]:
@@ -118,11 +129,15 @@ def _speak(phrases, locale: str) -> list[ET.Element]:
 
 
 def _in_english(phrase: str) -> str:
+    """The English wording; names and dates already in Devanagari are read in Latin letters ("kaandaa")."""
     if isinstance(phrase, Phrase):
         english = texts("en", latin=False)
-        return english(phrase.key, **{k: _in_english(v) if isinstance(v, Phrase) else v
-                                      for k, v in phrase.params.items()})
-    return phrase
+        phrase = english(phrase.key, **{k: _in_english(v) if isinstance(v, str) else v
+                                        for k, v in phrase.params.items()})
+    return _DEVANAGARI.sub(lambda m: to_latin(m.group()), phrase)
+
+
+_DEVANAGARI = re.compile(r"[\u0900-\u097f]+")
 
 
 def _url(turn_kind: str) -> str:

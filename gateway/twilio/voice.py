@@ -38,19 +38,19 @@ def voice():
     conversations = current_app.extensions["kheti_conversations"]
     settings = conversations.settings
     outbound = form.get("Direction", "inbound").startswith("outbound")
-    phone = sender_phone(form["To"] if outbound else form["From"], "To" if outbound else "From")
     line = form["From"] if outbound else form["To"]
     call_id, turn_kind = form["CallSid"], request.args.get("turn")
     if turn_kind is None and not outbound and line in settings.missed_call_numbers:
         from gateway.missed_calls import missed_call
-        missed_call(conversations, provider="twilio", call_id=call_id, phone=phone, line=line)
+        missed_call(conversations, provider="twilio", call_id=call_id, caller=form["From"], line=line)
         return _twiml(_rejected())
+    phone = sender_phone(form["To"] if outbound else form["From"], "To" if outbound else "From")
     heard = _heard(form, turn_kind)
     try:
         if heard.kind == "start":
             calls.log_call(conversations, provider="twilio", call_id=call_id, direction="outbound" if outbound
                            else "inbound", kind="callback" if outbound else "hotline", phone=phone, line=line,
-                           status=form.get("CallStatus", "in-progress"))
+                           status="in-progress")  # we answer it now, whatever it was ringing as
         turn = calls.take_turn(conversations, call_id, phone, heard, callback=outbound)
     except (redis.RedisError, Busy) as exc:
         log.error("call turn refused, call store unavailable: %s: %s", type(exc).__name__, exc)
@@ -62,6 +62,8 @@ def voice():
 def _heard(form, turn_kind: str | None) -> Heard:
     if turn_kind is None:
         return Heard("start")
+    if turn_kind == "silence":
+        return Heard("silence")
     if turn_kind == "record":
         url, seconds = form.get("RecordingUrl", ""), form.get("RecordingDuration", "0")
         if url.startswith("https://") and seconds.isdigit() and int(seconds) > 0:
@@ -94,6 +96,8 @@ def render(turn: Turn, settings, *, speech: bool) -> VoiceResponse:
             response.say(phrase, **say)
         response.record(action=_action("record"), method="POST", max_length=RECORD_MAX_S, finish_on_key="#",
                         play_beep=True, timeout=5, trim="trim-silence")
+        # Twilio skips the action when nothing was recorded and goes on to the next verb: that is silence.
+        response.redirect(_action("silence"), method="POST")
         return response
     listen = {"input": "speech"} if prompt.listen == "text" else \
         {"input": "dtmf speech" if speech else "dtmf", "num_digits": 1}

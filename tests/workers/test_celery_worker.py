@@ -220,6 +220,7 @@ def _row(sessions, message_id: int) -> OutboundMessage:
 def _settled(sessions, message_id: int, status: str = "sent"):
     def check():
         row = _row(sessions, message_id)
+        assert row.status not in {"failed", "cancelled"} - {status}, (row.status, row.last_error)  # fail fast
         return row if row.status == status else None
     check.__doc__ = f"outbox row {message_id} is {status!r}"
     return check

@@ -155,3 +155,18 @@ def test_the_final_notification_is_idempotent(at_call, register_farmer, sessions
     c.hang_up(seconds="12").hang_up(seconds="12")  # AT repeats it until it gets a 200
     with sessions() as db:
         assert [(log.duration_s, log.status) for log in db.scalars(select(CallLog))] == [(12, "completed")]
+
+
+def test_the_english_fallback_reads_names_in_latin_letters(at_call, register_farmer):
+    register_farmer(locale="mr", crops=("onion",))
+    c = at_call().start().press("2")  # prices: the crop names are Marathi words
+    assert not any("\u0900" <= ch <= "\u097f" for ch in c.said)
+    assert "kaandaa" in c.said.lower()
+
+
+def test_silence_at_a_recording_prompt_re_prompts(at_call, register_farmer):
+    register_farmer(locale="en")
+    c = at_call().start().press("5").press("1")
+    assert [e.tag for e in c.xml] == ["Say", "Record", "Redirect"]
+    c.silence()
+    assert c.said.startswith(texts("en", latin=False)("voice.no_input")) and c.xml.find("Record") is not None

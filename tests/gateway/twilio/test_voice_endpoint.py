@@ -98,7 +98,7 @@ def test_a_known_farmer_hears_the_main_menu_in_their_language(call, register_far
     assert c.said[-2] == t("voice.more")  # seven choices: five read, "9 for more"
     log = c.client.application.extensions["kheti"].sessions().scalar(select(CallLog))
     assert (log.provider, log.kind, log.direction, log.phone, log.status, log.last_screen) == \
-        ("twilio", "hotline", "inbound", FARMER, "ringing", "main")
+        ("twilio", "hotline", "inbound", FARMER, "in-progress", "main")  # answered, though Twilio said ringing
 
 
 def test_keys_speech_and_silence(call, register_farmer):
@@ -243,3 +243,14 @@ def test_a_whole_call_in_each_language(call, register_farmer, sessions, locale):
         assert db.scalar(select(Payment)).status == "pending"
         sms = db.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
     assert [m.purpose for m in sms] == ["advisory", "payment_link"] and all(m.locale == locale for m in sms)
+
+
+def test_silence_at_a_recording_prompt_is_heard_as_silence(call, register_farmer):
+    """Twilio does not call the Record action when nothing was recorded: it follows the Redirect after it."""
+    register_farmer(locale="en")
+    c = call().start().press("5").press("1")  # expert -> yes -> record the question
+    redirect = c.twiml.find("Redirect")
+    assert [e.tag for e in c.twiml] == ["Say", "Record", "Redirect"]
+    assert (redirect.text, redirect.get("method")) == (f"{PUBLIC}/twilio/voice?turn=silence", "POST")
+    c.post(redirect.text, c.form())
+    assert c.said[0] == texts("en", latin=False)("voice.no_input") and c.twiml.find("Record") is not None

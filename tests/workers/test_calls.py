@@ -1,0 +1,340 @@
+"""The call-back task of the missed-call line, with the real Twilio and Africa's Talking SDKs answered by `responses`:
+the exact request each provider gets, the call-back's row, one call per number per period, and what a provider's
+failure does (retried in a worker, released in-process, never retried when it cannot succeed)."""
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import replace
+from urllib.parse import parse_qs
+
+import pytest
+import requests
+import responses
+from celery.exceptions import Retry
+from sqlalchemy import select
+
+from farmdb.models import CallLog, Farmer
+from workers import runtime
+from workers.calls import MAX_RETRIES, RING_S, call_back
+
+PHONE = "+919812345678"
+OTHER = "+919822000111"
+TWILIO_LINE = "+912071234567"  # the missed-call number the farmer rang, a Twilio number
+AT_LINE = "+254711082300"  # AT_VOICE_NUMBER
+SID, TOKEN = "AC" + "1" * 32, "twilio-test-token"
+PUBLIC = "https://calls.example.org"
+TWILIO_URL = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Calls.json"
+AT_URL = "https://voice.sandbox.africastalking.com/call"
+AT_LIVE_URL = "https://voice.africastalking.com/call"
+CALL_SID = "CA" + "a" * 32
+SESSION = "ATVId_5f2f1e5b7c0d4a3e9b8a"
+
+
+@pytest.fixture
+def call_runtime(app, settings, backends):
+    """Tasks run with both providers' credentials; the app's own settings come back afterwards."""
+    ours = replace(settings, twilio_account_sid=SID, twilio_auth_token=TOKEN, public_base_url=PUBLIC,
+                   at_username="sandbox", at_api_key="atsk_test", at_voice_number=AT_LINE, callback_period=3600)
+    runtime.install(ours, backends)
+    yield ours
+    runtime.install(settings, backends)
+
+
+def use(settings, backends, **changes):
+    runtime.install(replace(settings, **changes), backends)
+
+
+@pytest.fixture
+def api(call_runtime):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+def twilio_call(status="queued", sid=CALL_SID):
+    """Twilio's answer to POST .../Calls.json (abridged)."""
+    return {"sid": sid, "account_sid": SID, "to": PHONE, "from": TWILIO_LINE, "status": status,
+            "direction": "outbound-api", "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{SID}/Calls/{sid}.json"}
+
+
+def at_call(status="Queued", session=SESSION, error="None", phone=PHONE):
+    return {"entries": [{"phoneNumber": phone, "status": status, "sessionId": session}], "errorMessage": error}
+
+
+def ring(sessions, provider="twilio", phone=PHONE, line=None, call_id=None, farmer_id=None) -> int:
+    """A missed call as gateway.missed_calls logs it (without queueing the task: the tests run it)."""
+    ring.n = getattr(ring, "n", 0) + 1
+    line = line or (TWILIO_LINE if provider == "twilio" else AT_LINE)
+    with sessions() as db, db.begin():
+        row = CallLog(provider=provider, call_id=call_id or f"ring-{ring.n}", kind="missed_call", direction="inbound",
+                      phone=phone, line=line, farmer_id=farmer_id, status="rejected")
+        db.add(row)
+        db.flush()
+        return row.id
+
+
+def callbacks(sessions) -> list[CallLog]:
+    with sessions() as db:
+        return db.scalars(select(CallLog).where(CallLog.kind == "callback").order_by(CallLog.id)).all()
+
+
+def form(call) -> dict[str, list[str]]:
+    return parse_qs(call.request.body if isinstance(call.request.body, str) else call.request.body.decode())
+
+
+# --- placing the call -----------------------------------------------------------------------------------------------
+
+def test_twilio_calls_back_from_the_number_rung_with_the_ivr_and_status_urls(sessions, api, register_farmer,
+                                                                              redis_client):
+    api.post(TWILIO_URL, json=twilio_call(), status=201)
+    farmer_id = register_farmer(phone=PHONE)
+    assert call_back(ring(sessions, farmer_id=farmer_id)) == "queued"
+
+    [call] = api.calls
+    assert call.request.url == TWILIO_URL and call.request.method == "POST"
+    assert call.request.headers["Authorization"] == "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+    assert form(call) == {
+        "To": [PHONE], "From": [TWILIO_LINE], "Url": [f"{PUBLIC}/twilio/voice"], "Method": ["POST"],
+        "StatusCallback": [f"{PUBLIC}/twilio/voice/status"], "StatusCallbackMethod": ["POST"],
+        "StatusCallbackEvent": ["initiated", "ringing", "answered", "completed"], "Timeout": [str(RING_S)]}
+    assert call.request.req_kwargs["timeout"] == 10  # bounded: the SDK's default waits for ever
+
+    [row] = callbacks(sessions)
+    assert (row.provider, row.call_id, row.direction, row.phone, row.line, row.farmer_id, row.status) == \
+        ("twilio", CALL_SID, "outbound", PHONE, TWILIO_LINE, farmer_id, "queued")
+    assert redis_client.ttl(f"callback:{PHONE}") > 3590
+
+
+def test_africas_talking_calls_back_from_its_voice_number_and_keeps_the_session_id(sessions, api, redis_client):
+    api.post(AT_URL, json=at_call(), status=201)
+    assert call_back(ring(sessions, "africastalking")) == "queued"
+
+    [call] = api.calls
+    assert call.request.url == AT_URL
+    assert call.request.headers["apiKey"] == "atsk_test" and call.request.headers["Accept"] == "application/json"
+    assert form(call) == {"username": ["sandbox"], "from": [AT_LINE], "to": [PHONE]}
+    assert call.request.req_kwargs["timeout"] == (3.05, 10.0)
+    [row] = callbacks(sessions)
+    # AT posts the voice webhook with this sessionId once the farmer answers: the row is how it knows the call.
+    assert (row.provider, row.call_id, row.direction, row.phone, row.line, row.farmer_id, row.status) == \
+        ("africastalking", SESSION, "outbound", PHONE, AT_LINE, None, "queued")
+
+
+def test_africas_talking_live_account_calls_the_live_api(sessions, api, call_runtime, backends):
+    use(call_runtime, backends, at_username="khetisahayak")
+    api.post(AT_LIVE_URL, json=at_call(), status=201)
+    assert call_back(ring(sessions, "africastalking")) == "queued"
+    assert [c.request.url for c in api.calls] == [AT_LIVE_URL]
+    assert form(api.calls[0])["username"] == ["khetisahayak"]
+
+
+def test_an_answer_in_text_is_read_too(sessions, api):
+    api.post(AT_URL, body='{"entries": [{"phoneNumber": "%s", "status": "Queued", "sessionId": "%s"}], '
+                          '"errorMessage": "None"}' % (PHONE, SESSION), status=200, content_type="text/plain")
+    assert call_back(ring(sessions, "africastalking")) == "queued"
+    assert [r.call_id for r in callbacks(sessions)] == [SESSION]
+
+
+def test_a_farmer_who_withdrew_consent_is_still_called_back(sessions, api, register_farmer):
+    """They asked, by ringing; consent covers advisories we push, not the call they asked for."""
+    farmer_id = register_farmer(phone=PHONE)
+    with sessions() as db, db.begin():
+        farmer = db.get(Farmer, farmer_id)
+        db.add(farmer.withdraw_consent("sms", "reg.consent.notice"))
+    with sessions() as db:
+        assert not db.get(Farmer, farmer_id).has_consent
+    api.post(TWILIO_URL, json=twilio_call(), status=201)
+    assert call_back(ring(sessions, farmer_id=farmer_id)) == "queued"
+    assert len(api.calls) == 1
+
+
+def test_a_ring_we_have_no_log_of_calls_nobody(sessions, api):
+    assert call_back(987654) == "missing"
+    assert len(api.calls) == 0
+
+
+# --- once per number per period -------------------------------------------------------------------------------------
+
+def test_a_number_that_rings_again_within_the_period_is_called_once(sessions, api, redis_client):
+    api.post(TWILIO_URL, json=twilio_call(), status=201)
+    results = [call_back(ring(sessions)) for _ in range(5)]
+    assert results == ["queued"] + ["skipped"] * 4
+    assert len(api.calls) == 1 and len(callbacks(sessions)) == 1
+    # another farmer is not held up by the first
+    api.replace(responses.POST, TWILIO_URL, json=twilio_call(sid="CA" + "b" * 32), status=201)
+    assert call_back(ring(sessions, phone=OTHER)) == "queued"
+    assert [form(c)["To"] for c in api.calls] == [[PHONE], [OTHER]]
+
+
+def test_the_period_is_shared_across_providers_and_configurable(sessions, api, call_runtime, backends, redis_client):
+    use(call_runtime, backends, callback_period=120)
+    api.post(TWILIO_URL, json=twilio_call(), status=201)
+    api.post(AT_URL, json=at_call(), status=201)
+    assert call_back(ring(sessions, "twilio")) == "queued"
+    assert call_back(ring(sessions, "africastalking")) == "skipped"
+    assert 110 < redis_client.ttl(f"callback:{PHONE}") <= 120
+
+
+def test_after_the_period_the_number_is_called_back_again(sessions, api, redis_client):
+    api.post(TWILIO_URL, json=twilio_call(), status=201)
+    assert call_back(ring(sessions)) == "queued"
+    redis_client.delete(f"callback:{PHONE}")  # what the key's expiry does once CALLBACK_PERIOD has passed
+    api.replace(responses.POST, TWILIO_URL, json=twilio_call(sid="CA" + "c" * 32), status=201)
+    assert call_back(ring(sessions)) == "queued"
+    assert [r.call_id for r in callbacks(sessions)] == [CALL_SID, "CA" + "c" * 32]
+
+
+# --- the provider fails ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("provider, url, answer", [
+    ("twilio", TWILIO_URL, dict(json={"code": 20500, "message": "Internal Server Error", "status": 500}, status=500)),
+    ("twilio", TWILIO_URL, dict(json={"code": 20429, "message": "Too Many Requests", "status": 429}, status=429)),
+    ("twilio", TWILIO_URL, dict(body=requests.ConnectTimeout("connect timed out"))),
+    ("twilio", TWILIO_URL, dict(body=requests.ConnectionError("connection refused"))),
+    ("africastalking", AT_URL, dict(body="Service Unavailable", status=503)),
+    ("africastalking", AT_URL, dict(body=requests.ReadTimeout("read timed out"))),
+])
+def test_a_provider_down_in_process_is_logged_and_the_number_released(sessions, api, redis_client, caplog,
+                                                                      provider, url, answer):
+    api.post(url, **answer)
+    with caplog.at_level(logging.ERROR, logger="workers.calls"):
+        assert call_back(ring(sessions, provider)) == "failed"
+    assert len(api.calls) == 1  # not retried in-process
+    assert callbacks(sessions) == []
+    assert redis_client.get(f"callback:{PHONE}") is None  # the farmer's next ring can try again
+    assert "call-back not placed" in caplog.text and PHONE not in caplog.text
+
+
+@pytest.mark.parametrize("provider, url, answer, reason", [
+    ("twilio", TWILIO_URL, dict(json={"code": 21211, "message": f"Invalid 'To' Phone Number: {PHONE}",
+                                      "status": 400}, status=400), "Twilio HTTP 400 code 21211: invalid To number"),
+    ("twilio", TWILIO_URL, dict(json={"code": 20003, "message": "Authenticate", "status": 401}, status=401),
+     "Twilio HTTP 401 code 20003: Unable to create record: Authenticate"),
+    ("africastalking", AT_URL, dict(body="The supplied authentication is invalid", status=401),
+     "Africa's Talking HTTP 401: The supplied authentication is invalid"),
+    ("africastalking", AT_URL, dict(json=at_call("InvalidPhoneNumber", "None"), status=201),
+     "Africa's Talking placed no call: InvalidPhoneNumber"),
+    ("africastalking", AT_URL, dict(json={"entries": [], "errorMessage": "Invalid callerId: " + AT_LINE},
+                                    status=200), "Africa's Talking placed no call: Invalid callerId: +254*****2300"),
+])
+def test_a_permanent_refusal_is_logged_and_not_retried(sessions, api, redis_client, caplog, provider, url, answer,
+                                                       reason):
+    api.post(url, **answer)
+    with caplog.at_level(logging.ERROR, logger="workers.calls"):
+        assert call_back(ring(sessions, provider)) == "failed"
+    assert len(api.calls) == 1 and callbacks(sessions) == []
+    assert redis_client.get(f"callback:{PHONE}") is None
+    assert reason in caplog.text
+
+
+@pytest.mark.parametrize("provider, missing, setting", [
+    ("twilio", dict(public_base_url=None), "PUBLIC_BASE_URL must be set to call back over twilio"),
+    ("twilio", dict(twilio_auth_token=None), "TWILIO_AUTH_TOKEN must be set to call back over twilio"),
+    ("africastalking", dict(at_voice_number=None), "AT_VOICE_NUMBER must be set to call back over africastalking"),
+    ("africastalking", dict(at_username=None, at_api_key=None),
+     "AT_USERNAME and AT_API_KEY must be set to call back over africastalking"),
+])
+def test_a_missing_setting_fails_clearly_without_calling(sessions, api, call_runtime, backends, caplog, redis_client,
+                                                         provider, missing, setting):
+    use(call_runtime, backends, **missing)
+    with caplog.at_level(logging.ERROR, logger="workers.calls"):
+        assert call_back(ring(sessions, provider)) == "failed"
+    assert len(api.calls) == 0 and setting in caplog.text
+    assert redis_client.get(f"callback:{PHONE}") is None
+
+
+def test_a_failed_ring_does_not_release_a_later_rings_claim(sessions, api, redis_client):
+    """The claim is released only if it is still this ring's: another ring may hold it by now."""
+    api.post(TWILIO_URL, json={"code": 20500, "message": "Internal Server Error", "status": 500}, status=500)
+    redis_client.set(f"callback:{PHONE}", "999", ex=3600)
+    assert call_back(ring(sessions)) == "skipped"
+    assert len(api.calls) == 0 and redis_client.get(f"callback:{PHONE}") == b"999"
+
+
+# --- in a worker: retried with backoff, then released ---------------------------------------------------------------
+
+@pytest.fixture
+def as_worker(monkeypatch):
+    """Run the task as a worker would (not eager, not called directly); capture the retry it schedules."""
+    scheduled = []
+    task = call_back._get_current_object() if hasattr(call_back, "_get_current_object") else call_back
+    monkeypatch.setattr(type(task), "apply_async", lambda self, *a, **kw: scheduled.append(kw))
+
+    def run(ring_id: int, retries: int = 0):
+        task.push_request(id="task-1", args=[ring_id], kwargs={}, retries=retries, is_eager=False,
+                          called_directly=False, delivery_info={})
+        try:
+            return task.run(ring_id)
+        finally:
+            task.pop_request()
+    run.scheduled = scheduled
+    return run
+
+
+def test_a_worker_retries_a_provider_outage_later_and_keeps_the_number_claimed(sessions, api, as_worker, redis_client,
+                                                                               monkeypatch):
+    monkeypatch.setattr("workers.sending.random.uniform", lambda low, high: high)
+    api.post(TWILIO_URL, json={"code": 20500, "message": "Internal Server Error", "status": 500}, status=500)
+    ring_id = ring(sessions)
+    with pytest.raises(Retry) as caught:
+        as_worker(ring_id)
+    assert caught.value.when == pytest.approx(12.0)  # about 10 s, +20% jitter here
+    assert as_worker.scheduled[0]["countdown"] == pytest.approx(12.0)
+    assert redis_client.get(f"callback:{PHONE}") == str(ring_id).encode()  # held while we try again
+
+    # a second ring meanwhile is not called back on its own
+    assert as_worker(ring(sessions)) == "skipped"
+
+    # the retry finds its own claim and places the call
+    api.replace(responses.POST, TWILIO_URL, json=twilio_call(), status=201)
+    assert as_worker(ring_id, retries=1) == "queued"
+    assert [r.call_id for r in callbacks(sessions)] == [CALL_SID]
+    assert len(api.calls) == 2
+
+
+def test_a_worker_gives_up_after_the_last_retry_and_releases_the_number(sessions, api, as_worker, redis_client):
+    api.post(AT_URL, body="Service Unavailable", status=503)
+    ring_id = ring(sessions, "africastalking")
+    redis_client.set(f"callback:{PHONE}", str(ring_id), ex=3600)  # claimed by its first try
+    assert as_worker(ring_id, retries=MAX_RETRIES) == "failed"
+    assert as_worker.scheduled == []
+    assert redis_client.get(f"callback:{PHONE}") is None
+
+
+def test_a_worker_does_not_retry_a_permanent_refusal(sessions, api, as_worker, redis_client):
+    api.post(TWILIO_URL, json={"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400}, status=400)
+    assert as_worker(ring(sessions)) == "failed"
+    assert as_worker.scheduled == [] and len(api.calls) == 1
+    assert redis_client.get(f"callback:{PHONE}") is None
+
+
+def test_a_redelivered_first_try_does_not_ring_the_farmer_twice(sessions, api, as_worker):
+    api.post(TWILIO_URL, json=twilio_call(), status=201)
+    ring_id = ring(sessions)
+    assert as_worker(ring_id) == "queued"
+    assert as_worker(ring_id) == "skipped"  # the broker delivered it again (a worker lost before the ack)
+    assert len(api.calls) == 1
+
+
+def test_a_database_blip_after_the_call_is_placed_is_waited_out(sessions, api, monkeypatch):
+    """The provider is ringing the farmer: the row must be written (AT's webhook looks for it), not the task retried
+    (that would ring them twice)."""
+    from sqlalchemy.exc import OperationalError
+
+    from workers import calls
+    api.post(AT_URL, json=at_call(), status=201)
+    ring_id = ring(sessions, "africastalking")
+    _, backends = runtime.current()
+    real, failures = backends.sessions, []
+
+    def flaky():
+        if not failures and api.calls:
+            failures.append(1)
+            raise OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
+        return real()
+    monkeypatch.setattr(backends, "sessions", flaky)
+    monkeypatch.setattr(calls.time, "sleep", lambda seconds: None)
+    assert call_back(ring_id) == "queued"
+    assert failures == [1] and len(api.calls) == 1
+    assert [r.call_id for r in callbacks(sessions)] == [SESSION]
