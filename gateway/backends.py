@@ -47,6 +47,12 @@ class Backends:
         engine = make_engine(settings.sqlalchemy_url)
         return cls(engine=engine, sessions=make_sessionmaker(engine), redis=connect_redis(settings.redis_url))
 
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.reads is not self.engine:
+            self.reads.dispose()
+        self.redis.close()
+
 
 def reads_for(engine: Engine) -> Engine:
     """The engine for single read-only lookups on a hop (a farmer's profile, today's prices), used through plain
@@ -69,9 +75,3 @@ def read_once(reads: Engine, statement, params: dict) -> list:
             raise
     with reads.connect() as conn:
         return conn.execute(statement, params).all()
-
-    def close(self) -> None:
-        self.engine.dispose()
-        if self.reads is not self.engine:
-            self.reads.dispose()
-        self.redis.close()

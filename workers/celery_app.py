@@ -24,6 +24,8 @@ celery.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,  # a slow provider must not hold a batch of messages hostage
     broker_connection_retry_on_startup=True,
+    # A broker blip must not cancel a running send: its rows would sit "sending" until the sweeper sent them again.
+    worker_cancel_long_running_tasks_on_connection_loss=False,
     task_default_queue="default",
     task_routes={
         "workers.tasks.send_sms": {"queue": "sms.priority"},

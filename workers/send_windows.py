@@ -13,9 +13,15 @@ from phonenumbers import timezone as number_zones
 from gateway.settings import SendWindows
 
 
-@lru_cache(maxsize=65536)
 def zone_for(phone: str, fallback: str) -> ZoneInfo:
-    """+91... -> Asia/Kolkata, +254... -> Africa/Nairobi; a number whose zone is not certain -> the fallback."""
+    """+91... -> Asia/Kolkata, +254... -> Africa/Nairobi; a number whose zone is not certain -> the fallback.
+    Zones follow number prefixes, so the answer is kept per country code and area (a broadcast's 100,000 numbers
+    share a handful of them): parsing every number would cost more than the rest of the rules together."""
+    return _zone_for_prefix(phone[:7], phone, fallback)
+
+
+@lru_cache(maxsize=8192)
+def _zone_for_prefix(prefix: str, phone: str, fallback: str) -> ZoneInfo:
     try:
         zones = number_zones.time_zones_for_number(phonenumbers.parse(phone))
     except phonenumbers.NumberParseException:
