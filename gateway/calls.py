@@ -13,12 +13,16 @@ import logging
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from dialogs.flows.main_menu import SHORTCUTS
 from dialogs.model import Event, Reply, Session
 from dialogs.screens import Menu
 from dialogs.store import Stored
 from dialogs.texts import N_, Texts, texts
 from dialogs.voice import Prompt, render
+from farmdb.models import CallLog, Farmer
+from farmdb.types import utcnow
 from nlu.transliterate import phonetic_key
 
 log = logging.getLogger(__name__)
@@ -164,9 +168,6 @@ def _goodbye(session: Session, first: str | None = None) -> Turn:
 def log_call(conversations, *, provider: str, call_id: str, kind: str, direction: str, phone: str,
              line: str | None, status: str) -> None:
     """The call's row, made on its first webhook (a repeated first webhook finds it)."""
-    from sqlalchemy import select
-
-    from farmdb.models import CallLog, Farmer
     with conversations.backends.sessions() as db, db.begin():
         if db.scalar(select(CallLog.id).where(CallLog.provider == provider, CallLog.call_id == call_id)):
             return
@@ -178,10 +179,6 @@ def log_call(conversations, *, provider: str, call_id: str, kind: str, direction
 def note_call(conversations, *, provider: str, call_id: str, status: str | None = None, screen: str | None = None,
               duration_s: int | None = None, cost=None, currency: str | None = None, final: bool = False) -> bool:
     """Update the call's row with what the provider or the dialogs say; False when there is no such call."""
-    from sqlalchemy import select
-
-    from farmdb.models import CallLog
-    from farmdb.types import utcnow
     with conversations.backends.sessions() as db, db.begin():
         call = db.scalar(select(CallLog).where(CallLog.provider == provider, CallLog.call_id == call_id)
                          .with_for_update())

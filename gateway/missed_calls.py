@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from farmdb.db import after_commit
 from farmdb.models import CallLog, Farmer
+from farmdb.phones import InvalidPhoneNumber, to_e164
 from farmdb.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -15,10 +19,6 @@ log = logging.getLogger(__name__)
 def missed_call(conversations, *, provider: str, call_id: str, caller: str, line: str) -> None:
     """Log the ring and queue the call-back. A withheld or unusable number is rejected all the same (the endpoint
     answers Reject), with nobody to call back."""
-    from sqlalchemy import select
-    from sqlalchemy.exc import IntegrityError
-
-    from farmdb.phones import InvalidPhoneNumber, to_e164
     try:
         phone = to_e164(caller, conversations.settings.default_region)
     except InvalidPhoneNumber:
@@ -32,7 +32,6 @@ def missed_call(conversations, *, provider: str, call_id: str, caller: str, line
 
 
 def _log_ring(conversations, *, provider: str, call_id: str, phone: str, line: str) -> None:
-    from sqlalchemy import select
     with conversations.backends.sessions() as db, db.begin():
         if db.scalar(select(CallLog.id).where(CallLog.provider == provider, CallLog.call_id == call_id)):
             return  # the same ring reported again
