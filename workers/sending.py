@@ -27,6 +27,7 @@ from farmdb.models import Farmer, OutboundMessage
 from farmdb.types import utcnow
 from gateway.backends import Backends
 from gateway.settings import Settings
+from workers.delivery import replay_parked
 from workers.rate_limit import RateLimiter, limiter_for
 from workers.send_windows import next_send_time
 from workers.senders import PermanentSendError, Receipt, RetryableSendError, sender_for
@@ -187,9 +188,16 @@ def record(backends: Backends, results: list[tuple[Outgoing, object]], outcome: 
                     conn.execute(_RECORD["sent"], sent)
                 if unsent:
                     conn.execute(_RECORD["failed"], unsent)
-            return
+            break
         except OperationalError:
             if pause is None:
                 raise
             log.warning("could not record %d sent SMS, trying again in %d s", len(results), pause)
             time.sleep(pause)
+    # A provider may have reported on some of these before we recorded them: those receipts were kept for now.
+    by_provider: dict[str, list[str]] = {}
+    for row in sent:
+        if row["_provider"] != "console":
+            by_provider.setdefault(row["_provider"], []).append(row["_ref"])
+    for provider, refs in by_provider.items():
+        replay_parked(backends, provider, refs)

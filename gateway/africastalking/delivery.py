@@ -8,7 +8,7 @@ from flask import Response, current_app, request
 
 from farmdb.phones import InvalidPhoneNumber, to_e164
 from gateway.africastalking import bp, required
-from workers.delivery import AFRICASTALKING, apply_receipt, opt_out
+from workers.delivery import AFRICASTALKING, opt_out, take_receipt
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +21,8 @@ def _ok() -> Response:
 def sms_delivery_report():
     form = request.form
     required(form, "id", "status")
-    with current_app.extensions["kheti"].sessions() as db, db.begin():
-        apply_receipt(db, provider=AFRICASTALKING, provider_message_id=form["id"], provider_status=form["status"],
-                      error=form.get("failureReason") or None)
+    take_receipt(current_app.extensions["kheti"], provider=AFRICASTALKING, provider_message_id=form["id"],
+                 provider_status=form["status"], error=form.get("failureReason") or None)
     return _ok()
 
 

@@ -11,7 +11,7 @@ from flask import abort, current_app, request
 
 from farmdb.phones import InvalidPhoneNumber, to_e164
 from gateway.twilio import bp
-from workers.delivery import TWILIO, apply_receipt, opt_out
+from workers.delivery import TWILIO, opt_out, take_receipt
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,11 @@ def sms_status():
         if name not in form:
             abort(400, description=f"missing form field: {name}")
     error = form.get("ErrorCode") or None
-    with current_app.extensions["kheti"].sessions() as db, db.begin():
-        apply_receipt(db, provider=TWILIO, provider_message_id=form["MessageSid"],
-                      provider_status=form["MessageStatus"], error=error)
-        if error == STOPPED:
+    backends = current_app.extensions["kheti"]
+    take_receipt(backends, provider=TWILIO, provider_message_id=form["MessageSid"],
+                 provider_status=form["MessageStatus"], error=error)
+    if error == STOPPED:
+        with backends.sessions() as db, db.begin():
             _opt_out(db, form.get("To", ""))
     return "", 204
 

@@ -226,3 +226,27 @@ def test_a_database_blip_after_sending_is_waited_out_not_sent_twice(sessions, at
     assert len(at_api.calls) == 1 and failures == [1]
     row = _row(sessions, message_id)
     assert (row.status, row.provider_message_id) == ("sent", "ATXid_1")
+
+
+def test_a_receipt_that_beats_the_record_of_the_send_is_applied_once_it_is_recorded(client, sessions, at_api):
+    """Africa's Talking reports "Success" for ATXid_1 before our send has recorded that id: the receipt is kept and
+    applied when the send is recorded, not dropped."""
+    at_api.post(AT_URL, json=_answer(), status=201)
+    form = {"id": "ATXid_1", "status": "Success", "phoneNumber": PHONE, "networkCode": "40445", "retryCount": "0"}
+    assert client.post("/africastalking/sms/delivery", data=form).status_code == 200
+    message_id = _queue(sessions, key="early:1")
+    row = _row(sessions, message_id)
+    assert (row.status, row.provider_message_id, row.provider_status) == ("delivered", "ATXid_1", "Success")
+    assert row.delivered_at is not None
+    _, backends = runtime.current()
+    assert backends.redis.exists("receipt:early:africastalking:ATXid_1") == 0
+
+
+def test_parked_receipts_are_taken_once(sessions, at_runtime):
+    from workers.delivery import replay_parked, take_receipt
+    _, backends = runtime.current()
+    take_receipt(backends, provider="africastalking", provider_message_id="ATXid_9", provider_status="Sent")
+    take_receipt(backends, provider="africastalking", provider_message_id="ATXid_9", provider_status="Success")
+    assert backends.redis.llen("receipt:early:africastalking:ATXid_9") == 2
+    assert replay_parked(backends, "africastalking", ["ATXid_9"]) == 0  # still no such message: kept
+    assert backends.redis.llen("receipt:early:africastalking:ATXid_9") == 2

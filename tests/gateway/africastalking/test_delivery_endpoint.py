@@ -70,10 +70,14 @@ def test_a_failure_is_final(client, sessions, message):
     assert _row(sessions, message) == ("failed", "Failed", "UserIsInactive", False)
 
 
-def test_a_report_for_an_unknown_message_is_answered_and_logged(client, caplog):
+def test_a_report_for_a_message_not_yet_recorded_is_answered_and_kept(client, app, caplog):
+    caplog.set_level("INFO", logger="workers.delivery")
     response = client.post("/africastalking/sms/delivery", data={**_report("Success"), "id": "ATXid_unknown"})
     assert response.status_code == 200 and response.get_data(as_text=True) == "OK"
-    assert any("do not know" in r.getMessage() for r in caplog.records)
+    assert any("before the send was recorded" in r.getMessage() for r in caplog.records)
+    redis = app.extensions["kheti"].redis
+    assert redis.lrange("receipt:early:africastalking:ATXid_unknown", 0, -1) == [b'["Success", null]']
+    assert 0 < redis.ttl("receipt:early:africastalking:ATXid_unknown") <= 6 * 3600
 
 
 @pytest.mark.parametrize("missing", ["id", "status"])
