@@ -376,7 +376,7 @@ def _district(turn: Turn):
     name = turn.message.parse.entities.get("location")
     if name:
         state_id = turn.profile.state_id if turn.profile else None
-        return turn.services.district_named(name, prefer_state=state_id)
+        return turn.services.district_named(name, prefer_state=state_id, text=turn.message.text)
     if turn.profile and turn.profile.district_id:
         return turn.services.district(turn.profile.district_id)
     return None

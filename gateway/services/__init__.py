@@ -147,16 +147,27 @@ class GatewayServices:
         return [(f"{d.names['en']} ({ref.state_names[d.state_id]})", d.state_id, d.key)
                 for d in ref.find_districts_anywhere(text)]
 
-    def district_named(self, name: str, prefer_state: int | None = None) -> Place | None:
-        """The district of that name: in the farmer's own state when there is one there. Ten names belong to two
-        states (Aurangabad, Bilaspur, ...): then the answer names the state, so nobody acts on the wrong one."""
+    def district_named(self, name: str, prefer_state: int | None = None, text: str = "") -> Place | None:
+        """The district of that name: in a state the message names ("aurangabad bihar"), else in the farmer's own
+        state when there is one there. Ten names belong to two states (Aurangabad, Bilaspur, ...): when neither
+        says which, the answer names the state it is for, so nobody acts on the wrong one."""
         places = self._ref.districts_by_name.get(name, [])
-        own = next((p for p in places if p.state_id == prefer_state), None)
+        named = self._state_named_in(text, {p.state_id for p in places}) if len(places) > 1 and text else None
+        wanted = named if named is not None else prefer_state
+        own = next((p for p in places if p.state_id == wanted), None)
         if own or len(places) < 2:
             return own or (places[0] if places else None)
         state = self._ref.state_names[places[0].state_id]
         return replace(places[0], names={k: f"{v} ({state})" for k, v in places[0].names.items()},
                        romanised={k: f"{v} ({state})" for k, v in places[0].romanised.items()})
+
+    def _state_named_in(self, text: str, among: set[int]) -> int | None:
+        """One of these states, if the text names it (a word or two of it: "bihar", "himachal pradesh"). Only these
+        are looked for, so a word that merely resembles some other state ("mausam", Assam) changes nothing."""
+        words = text.split()
+        found = {state.key for size in (1, 2, 3) for i in range(len(words) - size + 1)
+                 for state in self._ref.find_states(" ".join(words[i:i + size])) if state.key in among}
+        return found.pop() if len(found) == 1 else None
 
     def crops_in(self, text: str) -> list[str]:
         from nlu.lexicon import crops

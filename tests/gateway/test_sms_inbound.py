@@ -327,6 +327,30 @@ def test_a_district_name_two_states_share_is_answered_with_the_state(client, db)
     assert body.startswith(("Weather Aurangabad (Bihar): ", "Weather Aurangabad (Maharashtra): ")), body
 
 
+@pytest.mark.parametrize("text, district, state", [
+    ("WEATHER AURANGABAD BIHAR", "Aurangabad", "Bihar"),
+    ("aurangabad maharashtra mausam", "Aurangabad", "Maharashtra"),
+    ("bilaspur himachal pradesh ka mausam", "Bilaspur", "Himachal Pradesh"),
+    ("bilaspur chhattisgarh weather", "Bilaspur", "Chhattisgarh"),
+    ("मौसम औरंगाबाद बिहार", "Aurangabad", "Bihar"),
+])
+def test_a_stranger_can_name_the_state_of_a_shared_district_name(client, db, text, district, state):
+    """The answer is that state's district: its own forecast, and no "(state)" note, since the farmer said."""
+    from farmdb.models import District, State, WeatherForecast
+
+    def today_rain(state_name):
+        place = db.scalar(select(District).join(State).where(District.name == district, State.name == state_name))
+        return round(db.scalar(select(WeatherForecast.rain_mm).where(
+            WeatherForecast.district_id == place.id, WeatherForecast.forecast_date == SEED_DAY)))
+    other = db.scalar(select(State.name).join(District).where(District.name == district, State.name != state))
+    at_sms(client, text, phone="+919812300067")
+    body = outbox(db)[0].body
+    head = body.split(":")[0]
+    assert "(" not in head and body.count(f" {today_rain(state)}") >= 1, body
+    if today_rain(state) != today_rain(other):
+        assert any(f"{word} {today_rain(state)}" in body for word in ("today", "aaj", "आज")), body
+
+
 def test_a_farmers_own_state_decides_a_shared_district_name(client, register_farmer, db):
     register_farmer(locale="en", district="Nashik")  # Maharashtra
     at_sms(client, "weather aurangabad")
