@@ -38,6 +38,8 @@ class Dialog:
     def resumable(self, session: Session) -> bool:
         """Worth offering to continue after a drop: the caller was asking for something and had answered part of
         it (a registration, a pest report), not reading a finished answer such as today's prices."""
+        if session.screen == self.resume_screen and "_dropped" in session.answers:
+            return True  # dropped again on "continue?": the form it offers is still worth offering
         screen = self.screens.get(session.screen)
         return (screen is not None and session.screen not in self.entry_screens
                 and not isinstance(screen, (Info, End))

@@ -69,6 +69,8 @@ def _start(event: Event, services: FarmServices, dialog: Dialog, dropped: Sessio
     session = Session(screen=dialog.home(profile), locale=profile.locale if profile else services.default_locale,
                       profile=profile)
     if dropped is not None and dialog.resumable(dropped):
+        if dropped.screen == dialog.resume_screen:  # they dropped on the offer itself: offer the same form again
+            dropped = Session.from_dict(dropped.answers["_dropped"])
         session.answers["_dropped"] = dropped.to_dict()
         session.screen = dialog.resume_screen
         session.locale = dropped.locale  # ask in the language the caller had chosen

@@ -283,6 +283,14 @@ def test_a_dropped_session_can_be_continued(ussd, register_farmer):
     walk(phone, [(None, T("resume.title")), ("2", T("main.title", name="Asha"))])
 
 
+def test_dropping_on_the_offer_to_continue_keeps_the_form(ussd, register_farmer):
+    register_farmer()
+    T = texts("en", latin=True)
+    phone = walk(ussd(), [(None, ""), ("4", ""), ("2", T("pest.symptom.title"))])  # onion chosen, then a drop
+    walk(phone, [(None, T("resume.title"))])  # the call drops again, right on "continue?"
+    walk(phone, [(None, T("resume.title")), ("1", T("pest.symptom.title"))])  # still there, onion and all
+
+
 def test_a_finished_session_is_not_offered_for_continuing(ussd, register_farmer):
     register_farmer()
     phone = walk(ussd(), [(None, ""), ("5", ""), ("1", "")])
