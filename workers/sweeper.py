@@ -6,6 +6,9 @@ commit, an in-process send failed in a retryable way. Rows wait in their windows
 - re-queues rows still "queued" OUTBOX_SWEEP_AFTER seconds after they were last touched,
 - re-queues rows "sending" for longer than SENDING_STALE (their worker died mid-send: the at-least-once window),
 each with one UPDATE ... RETURNING, so two sweepers never publish the same row twice in one pass.
+
+It also queues again, once, the call-back of a missed call whose task was lost: a ring older than
+OUTBOX_SWEEP_AFTER with no call-back logged for that number since, and no call-back claimed for it in Redis.
 """
 from __future__ import annotations
 
@@ -13,8 +16,9 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import aliased
 
-from farmdb.models import Broadcast
+from farmdb.models import Broadcast, CallLog
 from farmdb.models import OutboundMessage as M
 from farmdb.types import utcnow
 from workers import runtime
@@ -50,7 +54,32 @@ def sweep_outbox(now: str | None = None) -> dict[str, int]:
         _publish(rows)
         if rows and kind != "released":
             log.warning("outbox sweeper %s %d SMS", kind, len(rows))
+    counts["call_backs"] = _lost_call_backs(settings, backends, now_at, stale)
     return counts
+
+
+def _lost_call_backs(settings, backends, now: datetime, stale: datetime) -> int:
+    from workers.calls import call_back
+    ring, later = aliased(CallLog), aliased(CallLog)
+    with backends.sessions() as session:
+        rings = session.execute(
+            select(ring.id, ring.phone).where(
+                ring.kind == "missed_call", ring.created_at < stale,
+                ring.created_at > now - timedelta(seconds=settings.callback_period),
+                ~select(later.id).where(later.kind == "callback", later.phone == ring.phone,
+                                        later.created_at >= ring.created_at).exists())
+            .order_by(ring.id).limit(BATCH)).all()
+    requeued = 0
+    for ring_id, phone in rings:
+        if backends.redis.exists(f"callback:{phone}"):
+            continue  # being called back, or was within the period
+        # Once per ring: if this try fails too, the farmer's next ring tries again.
+        if backends.redis.set(f"callback:swept:{ring_id}", 1, nx=True, ex=settings.callback_period):
+            call_back.delay(ring_id)
+            requeued += 1
+    if requeued:
+        log.warning("outbox sweeper queued %d lost call-back(s) again", requeued)
+    return requeued
 
 
 def _take(backends, where, now: datetime, kind: str) -> list[tuple[int, int | None]]:

@@ -41,7 +41,7 @@ def test_lost_tasks_are_queued_again_and_fresh_ones_left_alone(sessions):
         _row(db, "handed-over", provider_id="ATXid_1")  # the provider has it (status "queued" at the provider)
         _row(db, "done", status="sent", provider_id="ATXid_2")
     counts = sweep_outbox(now=(T0 + timedelta(minutes=5, seconds=1)).isoformat())
-    assert counts == {"released": 0, "requeued": 1, "resent": 0}
+    assert counts == {"released": 0, "requeued": 1, "resent": 0, "call_backs": 0}
     rows = _statuses(sessions)
     assert rows["lost"] == ("sent", 1, None)
     assert rows["fresh"][0] == rows["handed-over"][0] == "queued"
@@ -92,6 +92,33 @@ def test_rows_held_for_their_window_are_released_when_it_opens(sessions):
     with sessions() as db, db.begin():
         _row(db, "held", send_after=T0 + timedelta(hours=1))
     assert sweep_outbox(now=(T0 + timedelta(minutes=59)).isoformat()) == {"released": 0, "requeued": 0,
-                                                                         "resent": 0}
+                                                                         "resent": 0, "call_backs": 0}
     assert sweep_outbox(now=(T0 + timedelta(hours=1)).isoformat())["released"] == 1
     assert _statuses(sessions)["held"][0] == "sent"
+
+
+def test_a_missed_call_whose_call_back_was_lost_is_queued_again_once(sessions, redis_client, monkeypatch):
+    from farmdb.models import CallLog
+    queued = []
+    monkeypatch.setattr("workers.calls.call_back.delay", lambda ring_id: queued.append(ring_id))
+
+    def ring(db, call_id, phone, minutes_ago):
+        row = CallLog(provider="twilio", call_id=call_id, kind="missed_call", direction="inbound", phone=phone,
+                      line="+912071177300", status="rejected")
+        db.add(row)
+        db.flush()
+        db.execute(update(CallLog).where(CallLog.id == row.id).values(created_at=T0 - timedelta(minutes=minutes_ago)))
+        return row.id
+
+    with sessions() as db, db.begin():
+        lost = ring(db, "CA1", "+919800000001", 10)
+        ring(db, "CA2", "+919800000002", 10)  # called back: its call-back is logged
+        db.add(CallLog(provider="twilio", call_id="CA2b", kind="callback", direction="outbound",
+                       phone="+919800000002", status="completed"))
+        ring(db, "CA3", "+919800000003", 10)  # being called back right now (its claim is held)
+        ring(db, "CA4", "+919800000004", 1)  # too fresh: its task may still be on its way
+        ring(db, "CA5", "+919800000005", 24 * 60)  # outside the call-back period: too late to call
+    redis_client.set("callback:+919800000003", 3)
+    assert sweep_outbox(now=T0.isoformat())["call_backs"] == 1
+    assert queued == [lost]
+    assert sweep_outbox(now=(T0 + timedelta(minutes=1)).isoformat())["call_backs"] == 0  # once per ring
