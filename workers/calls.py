@@ -133,7 +133,7 @@ def place_call(settings, ring: Ring) -> tuple[str, str]:
 def _twilio_call(settings, ring: Ring) -> tuple[str, str]:
     from twilio.base.exceptions import TwilioException, TwilioRestException
 
-    from workers.senders.twilio import _rest_error
+    from workers.senders.twilio import rest_error
     _require(settings, "twilio", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL")
     if not ring.line:
         raise PermanentSendError("Twilio: the ring has no line to call back from")
@@ -144,7 +144,7 @@ def _twilio_call(settings, ring: Ring) -> tuple[str, str]:
             status_callback=f"{base}/twilio/voice/status", status_callback_method="POST",
             status_callback_event=TWILIO_EVENTS, timeout=RING_S)
     except TwilioRestException as exc:
-        raise _rest_error(exc) from None
+        raise rest_error(exc) from None
     except requests.Timeout as exc:  # ConnectTimeout is also a ConnectionError: keep this first
         raise RetryableSendError(f"Twilio timed out: {type(exc).__name__}") from None
     except requests.RequestException as exc:
@@ -167,7 +167,7 @@ def _twilio_client(account_sid: str, auth_token: str):
 def _at_call(settings, ring: Ring) -> tuple[str, str]:
     from africastalking.Service import AfricasTalkingException
 
-    from workers.senders.africastalking import _http, _http_error
+    from workers.senders.africastalking import bounded_http, http_error
     _require(settings, "africastalking", "AT_USERNAME", "AT_API_KEY", "AT_VOICE_NUMBER")
     voice = _at_voice(settings.at_username, settings.at_api_key)
     try:
@@ -175,7 +175,7 @@ def _at_call(settings, ring: Ring) -> tuple[str, str]:
     except ValueError as exc:  # the SDK's check of the number, before any request
         raise PermanentSendError(f"Africa's Talking: {exc}") from None
     except AfricasTalkingException as exc:
-        raise _http_error(_http.last_status(), str(exc)) from None
+        raise http_error(bounded_http.last_status(), str(exc)) from None
     except requests.Timeout as exc:
         raise RetryableSendError(f"Africa's Talking timed out: {type(exc).__name__}") from None
     except requests.RequestException as exc:
@@ -190,9 +190,9 @@ def _at_voice(username: str, api_key: str):
     import africastalking.Service as at_service
     from africastalking.Voice import VoiceService
 
-    from workers.senders.africastalking import _http, _init_lock
-    with _init_lock:
-        at_service.requests = _http
+    from workers.senders.africastalking import bounded_http, sdk_lock
+    with sdk_lock:
+        at_service.requests = bounded_http
     return VoiceService(username, api_key)
 
 

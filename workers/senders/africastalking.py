@@ -1,7 +1,7 @@
 """Africa's Talking SMS through its SDK (africastalking 2.x): `africastalking.SMS.send(body, [phone], sender_id)`.
 
 Timeout. The SDK makes its HTTP calls with the module-level `requests.post` (older releases with no timeout at all;
-2.0.3 with its own default of (3.05, 9.05) s), so nothing outside it can reach the call. We give the SDK's `requests` name a stand-in (`_BoundedHttp`)
+2.0.3 with its own default of (3.05, 9.05) s), so nothing outside it can reach the call. We give the SDK's `requests` name a stand-in (`BoundedHttp`)
 that sends through one pooled Session per thread with OUR timeout, whatever the SDK passes. The same stand-in keeps the
 last response per thread: the SDK's AfricasTalkingException carries only the response body, and we need the HTTP
 status to tell a 5xx or 429 (try again) from a 4xx (give up). Only the SDK module sees the stand-in; the rest of the
@@ -35,7 +35,7 @@ RETRYABLE_CODES = frozenset({500, 501, 502})  # InternalServerError, GatewayErro
 _COST = re.compile(r"^\s*([A-Z]{3})\s+(\d+(?:\.\d+)?)\s*$")
 
 
-class _BoundedHttp:
+class BoundedHttp:
     """Stands in for the `requests` module inside africastalking.Service: same get/post, bounded and pooled."""
 
     def __init__(self, timeout):
@@ -68,15 +68,16 @@ class _BoundedHttp:
         return getattr(requests, name)
 
 
-_http = _BoundedHttp(TIMEOUT_S)
-_init_lock = threading.Lock()
+# Shared with the voice call-backs (workers.calls): the same SDK module, the same bounded stand-in.
+bounded_http = BoundedHttp(TIMEOUT_S)
+sdk_lock = threading.Lock()
 
 
 def _sms_service(username: str, api_key: str):
     """`africastalking.initialize` sets module globals: call it once per process (per credentials, for tests) and
     keep the SMS service it made, so that a later initialize elsewhere cannot swap our credentials."""
-    with _init_lock:
-        at_service.requests = _http
+    with sdk_lock:
+        at_service.requests = bounded_http
         with warnings.catch_warnings():  # initialize builds every service; WhatsApp warns about the sandbox
             warnings.filterwarnings("ignore", "Sandbox is currently not available", UserWarning)
             africastalking.initialize(username, api_key)
@@ -97,7 +98,7 @@ class AfricasTalkingSender:
         try:
             answer = self._sms.send(message.body, [message.phone], sender_id=self._sender_id)
         except AfricasTalkingException as exc:
-            raise _http_error(_http.last_status(), str(exc)) from None
+            raise http_error(bounded_http.last_status(), str(exc)) from None
         except requests.JSONDecodeError:  # a 2xx that says application/json but is not
             raise RetryableSendError("Africa's Talking: unreadable JSON answer") from None
         except requests.Timeout as exc:  # ConnectTimeout is also a ConnectionError: keep this first
@@ -107,7 +108,7 @@ class AfricasTalkingSender:
         return _receipt(answer)
 
 
-def _http_error(status: int | None, body: str) -> Exception:
+def http_error(status: int | None, body: str) -> Exception:
     text = " ".join(body.split())[:200]
     if status is None or status == 429 or status >= 500 or status < 400:
         return RetryableSendError(f"Africa's Talking HTTP {status or '?'}: {text}")

@@ -46,7 +46,7 @@ class TwilioSender:
         try:
             created = self._client.messages.create(to=message.phone, body=message.body, **self._sender, **extra)
         except TwilioRestException as exc:
-            raise _rest_error(exc) from None
+            raise rest_error(exc) from None
         except requests.Timeout as exc:  # ConnectTimeout is also a ConnectionError: keep this first
             raise RetryableSendError(f"Twilio timed out: {type(exc).__name__}") from None
         except requests.RequestException as exc:
@@ -61,7 +61,7 @@ class TwilioSender:
                        status="sent" if status in SENT else "queued", provider_status=status)
 
 
-def _rest_error(exc: TwilioRestException) -> Exception:
+def rest_error(exc: TwilioRestException) -> Exception:
     status, named = exc.status or 0, PERMANENT_CODES.get(exc.code)
     reason = f"Twilio HTTP {status} code {exc.code}: {named or ' '.join(str(exc.msg).split())[:200]}"
     if status == 429 or status >= 500:
