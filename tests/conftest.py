@@ -218,3 +218,21 @@ def clock(monkeypatch):
     pinned = Clock()
     pinned.set(datetime(2026, 11, 21, 6, 30, tzinfo=timezone.utc))
     return pinned
+
+
+def in_worker(task, monkeypatch):
+    """Run `task` as a worker would (not eager, not called directly) and capture what it schedules instead of
+    publishing it: `run = in_worker(send_sms, monkeypatch); run(42, retries=1); run.scheduled`."""
+    task = task._get_current_object() if hasattr(task, "_get_current_object") else task
+    scheduled = []
+    monkeypatch.setattr(type(task), "apply_async", lambda self, *a, **kw: scheduled.append(kw))
+
+    def run(*args, retries: int = 0):
+        task.push_request(id="task-1", args=list(args), kwargs={}, retries=retries, is_eager=False,
+                          called_directly=False, delivery_info={})
+        try:
+            return task.run(*args)
+        finally:
+            task.pop_request()
+    run.scheduled = scheduled
+    return run

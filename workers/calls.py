@@ -131,26 +131,16 @@ def place_call(settings, ring: Ring) -> tuple[str, str]:
 
 
 def _twilio_call(settings, ring: Ring) -> tuple[str, str]:
-    from twilio.base.exceptions import TwilioException, TwilioRestException
-
-    from workers.senders.twilio import rest_error
+    from workers.senders.twilio import twilio_errors
     _require(settings, "twilio", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL")
     if not ring.line:
         raise PermanentSendError("Twilio: the ring has no line to call back from")
     base = settings.public_base_url
-    try:
+    with twilio_errors():
         call = _twilio_client(settings.twilio_account_sid, settings.twilio_auth_token).calls.create(
             to=ring.phone, from_=ring.line, url=f"{base}/twilio/voice", method="POST",
             status_callback=f"{base}/twilio/voice/status", status_callback_method="POST",
             status_callback_event=TWILIO_EVENTS, timeout=RING_S)
-    except TwilioRestException as exc:
-        raise rest_error(exc) from None
-    except requests.Timeout as exc:  # ConnectTimeout is also a ConnectionError: keep this first
-        raise RetryableSendError(f"Twilio timed out: {type(exc).__name__}") from None
-    except requests.RequestException as exc:
-        raise RetryableSendError(f"Twilio unreachable: {type(exc).__name__}") from None
-    except TwilioException as exc:
-        raise PermanentSendError(f"Twilio: {exc}") from None
     return call.sid, ring.line
 
 

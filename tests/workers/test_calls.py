@@ -17,6 +17,7 @@ from sqlalchemy import select
 from farmdb.models import CallLog, Farmer
 from workers import runtime
 from workers.calls import MAX_RETRIES, RING_S, call_back
+from tests.conftest import in_worker
 
 PHONE = "+919812345678"
 OTHER = "+919822000111"
@@ -256,20 +257,8 @@ def test_a_failed_ring_does_not_release_a_later_rings_claim(sessions, api, redis
 
 @pytest.fixture
 def as_worker(monkeypatch):
-    """Run the task as a worker would (not eager, not called directly); capture the retry it schedules."""
-    scheduled = []
-    task = call_back._get_current_object() if hasattr(call_back, "_get_current_object") else call_back
-    monkeypatch.setattr(type(task), "apply_async", lambda self, *a, **kw: scheduled.append(kw))
-
-    def run(ring_id: int, retries: int = 0):
-        task.push_request(id="task-1", args=[ring_id], kwargs={}, retries=retries, is_eager=False,
-                          called_directly=False, delivery_info={})
-        try:
-            return task.run(ring_id)
-        finally:
-            task.pop_request()
-    run.scheduled = scheduled
-    return run
+    """Run the task as a worker would; `as_worker.scheduled` holds the retries it schedules."""
+    return in_worker(call_back, monkeypatch)
 
 
 def test_a_worker_retries_a_provider_outage_later_and_keeps_the_number_claimed(sessions, api, as_worker, redis_client,

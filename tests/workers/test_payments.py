@@ -15,6 +15,7 @@ from farmdb.models import Farmer, OutboundMessage, Payment, Plan, Subscription
 from workers import payments, runtime
 from workers.payments import expire_stale_payments, remind_renewals, send_payment_link, start_payment
 from workers.tasks import MAX_RETRIES
+from tests.conftest import in_worker
 
 LINKS_URL = "https://api.razorpay.com/v1/payment_links"
 KEY_ID, KEY_SECRET = "rzp_test_1DP5mmOlF5G5ag", "key-secret"
@@ -187,20 +188,8 @@ def test_a_link_made_by_an_earlier_try_is_found_by_its_reference_not_made_twice(
 
 @pytest.fixture
 def as_worker(monkeypatch):
-    """Run the link task as a worker would (not eager, not called directly); capture the retry it schedules."""
-    scheduled = []
-    task = send_payment_link._get_current_object()
-    monkeypatch.setattr(type(task), "apply_async", lambda self, *a, **kw: scheduled.append(kw))
-
-    def run(payment_id: int, retries: int = 0):
-        task.push_request(id="task-1", args=[payment_id], kwargs={}, retries=retries, is_eager=False,
-                          called_directly=False, delivery_info={})
-        try:
-            return task.run(payment_id)
-        finally:
-            task.pop_request()
-    run.scheduled = scheduled
-    return run
+    """Run the task as a worker would; `as_worker.scheduled` holds the retries it schedules."""
+    return in_worker(send_payment_link, monkeypatch)
 
 
 def _linkless_payment(sessions, farmer_id) -> int:

@@ -12,6 +12,7 @@ from farmdb.models import OutboundMessage
 from workers import runtime
 from workers.outbox import queue_sms
 from workers.tasks import MAX_RETRIES, retry_delay, send_sms
+from tests.conftest import in_worker
 
 PHONE = "+919812345678"
 AT_URL = "https://api.sandbox.africastalking.com/version1/messaging"
@@ -125,20 +126,8 @@ def test_a_web_request_that_queues_an_sms_succeeds_when_the_provider_is_down(cli
 
 @pytest.fixture
 def as_worker(monkeypatch):
-    """Run the task as a worker would (not eager, not called directly); capture the retry it schedules."""
-    scheduled = []
-    task = send_sms._get_current_object() if hasattr(send_sms, "_get_current_object") else send_sms
-    monkeypatch.setattr(type(task), "apply_async", lambda self, *a, **kw: scheduled.append(kw))
-
-    def run(message_id: int, retries: int = 0):
-        task.push_request(id="task-1", args=[message_id], kwargs={}, retries=retries, is_eager=False,
-                          called_directly=False, delivery_info={})
-        try:
-            return task.run(message_id)
-        finally:
-            task.pop_request()
-    run.scheduled = scheduled
-    return run
+    """Run the task as a worker would; `as_worker.scheduled` holds the retries it schedules."""
+    return in_worker(send_sms, monkeypatch)
 
 
 def _queued_row(sessions, attempts=0) -> int:

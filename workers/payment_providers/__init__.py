@@ -6,13 +6,13 @@ What a provider tells us afterwards (paid, expired) arrives by its own route: Ra
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from farmdb.models import Farmer, Payment, Plan
 from gateway.settings import Settings, SettingsError
+from workers.built_once import BuiltOnce
 
 
 @dataclass(frozen=True)
@@ -43,20 +43,12 @@ class PaymentProvider(Protocol):
     def create_link(self, payment: Payment, farmer: Farmer, plan: Plan, expires_at: datetime) -> Link: ...
 
 
-_providers: dict[tuple, PaymentProvider] = {}
-_lock = threading.Lock()
+_providers = BuiltOnce()
 
 
 def provider_for(settings: Settings) -> PaymentProvider:
     """The configured provider, built once per process and configuration (the SDK client keeps its connections)."""
-    key = _key(settings)
-    provider = _providers.get(key)
-    if provider is None:
-        with _lock:
-            provider = _providers.get(key)
-            if provider is None:
-                provider = _providers[key] = _build(settings)
-    return provider
+    return _providers.get_or_build(_key(settings), lambda: _build(settings))
 
 
 def _key(settings: Settings) -> tuple:

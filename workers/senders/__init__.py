@@ -2,12 +2,12 @@
 PermanentSendError, so the send task decides what to do without knowing any provider's errors."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from gateway.settings import Settings, SettingsError
+from workers.built_once import BuiltOnce
 
 if TYPE_CHECKING:
     from workers.sending import Outgoing
@@ -45,21 +45,13 @@ class Sender(Protocol):
     def send(self, message: "Outgoing") -> Receipt: ...
 
 
-_senders: dict[tuple, Sender] = {}
-_lock = threading.Lock()
+_senders = BuiltOnce()
 
 
 def sender_for(settings: Settings) -> Sender:
     """The configured sender, built once per process and configuration (SDK clients keep their connection pools).
     Building does no network I/O, so start-up can call it to refuse an unusable configuration early."""
-    key = _key(settings)
-    sender = _senders.get(key)
-    if sender is None:
-        with _lock:
-            sender = _senders.get(key)
-            if sender is None:
-                sender = _senders[key] = _build(settings)
-    return sender
+    return _senders.get_or_build(_key(settings), lambda: _build(settings))
 
 
 def _key(settings: Settings) -> tuple:

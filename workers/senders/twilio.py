@@ -4,6 +4,8 @@ The SDK's default HTTP client has no timeout: ours is built with one, once per p
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -43,22 +45,30 @@ class TwilioSender:
     def send(self, message: Outgoing) -> Receipt:
         # message.template_id (India DLT) is not sent: the API has no field for it (see workers.senders).
         extra = {"status_callback": self._status_callback} if self._status_callback else {}
-        try:
+        with twilio_errors():
             created = self._client.messages.create(to=message.phone, body=message.body, **self._sender, **extra)
-        except TwilioRestException as exc:
-            raise rest_error(exc) from None
-        except requests.Timeout as exc:  # ConnectTimeout is also a ConnectionError: keep this first
-            raise RetryableSendError(f"Twilio timed out: {type(exc).__name__}") from None
-        except requests.RequestException as exc:
-            raise RetryableSendError(f"Twilio unreachable: {type(exc).__name__}") from None
-        except TwilioException as exc:  # the SDK's own complaints (credentials, arguments): retrying changes nothing
-            raise PermanentSendError(f"Twilio: {exc}") from None
         status = created.status
         if status in REFUSED:
             code = f" {created.error_code}" if created.error_code else ""
             raise PermanentSendError(f"Twilio {status}{code} at creation ({created.sid})")
         return Receipt(provider=TWILIO, provider_message_id=created.sid,
                        status="sent" if status in SENT else "queued", provider_status=status)
+
+
+@contextmanager
+def twilio_errors():
+    """Twilio's failures as ours: retryable (timeouts, connection errors, 5xx, 429) or permanent (the rest). Shared
+    with the voice call-backs (workers.calls)."""
+    try:
+        yield
+    except TwilioRestException as exc:
+        raise rest_error(exc) from None
+    except requests.Timeout as exc:  # ConnectTimeout is also a ConnectionError: keep this first
+        raise RetryableSendError(f"Twilio timed out: {type(exc).__name__}") from None
+    except requests.RequestException as exc:
+        raise RetryableSendError(f"Twilio unreachable: {type(exc).__name__}") from None
+    except TwilioException as exc:  # the SDK's own complaints (credentials, arguments): retrying changes nothing
+        raise PermanentSendError(f"Twilio: {exc}") from None
 
 
 def rest_error(exc: TwilioRestException) -> Exception:
