@@ -94,6 +94,8 @@ def test_crop_stage_advice_goes_once_per_stage_and_again_at_the_next(sessions, r
     assert row.farmer_id == farmer_id and row.body.startswith("खेती सहायक: तुमचे सोयाबीन पीक आता")
     assert row.category == "service_explicit" and row.status == "sent"
     assert send_stage_advisories(today="2026-07-16")["queued_today"] == 0  # same stage: nothing more
+    with sessions() as db:  # and no empty broadcast for a morning with nothing to say
+        assert db.scalar(select(Broadcast.id).where(Broadcast.key == "stage:2026-07-16")) is None
 
     with sessions() as db:
         crop = db.scalar(select(FarmerCrop).where(FarmerCrop.farmer_id == farmer_id)).crop
