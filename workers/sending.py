@@ -90,9 +90,29 @@ def send_batch(settings: Settings, backends: Backends, ids: list[int], now: date
     claimed = claim(settings, backends, ids, now or utcnow(), outcome)
     sender = sender_for(settings)
     for start in range(0, len(claimed), RECORD_EVERY):
-        results = [(message, _deliver(sender, message)) for message in claimed[start:start + RECORD_EVERY]]
-        record(backends, results, outcome)
+        record(backends, _deliver_all(sender, claimed[start:start + RECORD_EVERY]), outcome)
     return outcome
+
+
+def _deliver_all(sender, messages: list[Outgoing]) -> list[tuple[Outgoing, object]]:
+    """A sender that takes many recipients of one text in a request (Africa's Talking) gets each text's messages
+    together: a broadcast chunk in one language is one request, not a hundred."""
+    bulk = getattr(sender, "send_many", None)
+    groups: dict[object, list[Outgoing]] = {}
+    for message in messages:
+        groups.setdefault(message.body if bulk else message.id, []).append(message)
+    results = []
+    for group in groups.values():
+        if len(group) == 1:
+            results.append((group[0], _deliver(sender, group[0])))
+            continue
+        try:
+            answers = bulk(group)
+        except Exception as exc:  # a sender bug: the provider may have them, so never try again blindly
+            log.exception("SMS sender failed unexpectedly on %d messages", len(group))
+            answers = [PermanentSendError(f"unexpected {type(exc).__name__}: {exc}")] * len(group)
+        results.extend(zip(group, answers))
+    return results
 
 
 def claim(settings: Settings, backends: Backends, ids: list[int], now: datetime, outcome: Outcome

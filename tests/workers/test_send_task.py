@@ -239,3 +239,36 @@ def test_parked_receipts_are_taken_once(sessions, at_runtime):
     assert backends.redis.llen("receipt:early:africastalking:ATXid_9") == 2
     assert replay_parked(backends, "africastalking", ["ATXid_9"]) == 0  # still no such message: kept
     assert backends.redis.llen("receipt:early:africastalking:ATXid_9") == 2
+
+
+def test_a_broadcast_chunk_in_one_language_is_one_request_with_each_recipients_answer(sessions, at_api):
+    """Africa's Talking's bulk API: one request for every recipient of the same text; each recipient's own status
+    decides its message (sent, refused for good, or kept for a retry)."""
+    from urllib.parse import parse_qs
+    phones = ["+919812300101", "+919812300102", "+919812300103", "+919812300104"]
+    at_api.post(AT_URL, status=201, json={"SMSMessageData": {"Message": "Sent to 2/4", "Recipients": [
+        {"statusCode": 101, "number": phones[0], "status": "Success", "cost": "INR 0.2500", "messageId": "ATXid_a"},
+        {"statusCode": 406, "number": phones[1], "status": "UserInBlacklist", "cost": "0", "messageId": "None"},
+        {"statusCode": 500, "number": phones[2], "status": "InternalServerError", "cost": "0", "messageId": "None"},
+        {"statusCode": 101, "number": phones[3], "status": "Success", "cost": "INR 0.2500", "messageId": "ATXid_d"},
+    ]}})
+    at_api.post(AT_URL, status=201, json=_answer(message_id="ATXid_other"))  # the other text, on its own
+    with sessions() as session, session.begin():
+        rows = [OutboundMessage(idempotency_key=f"bulk:{n}", phone=phone, body="Kheti Sahayak: kal barish.",
+                                locale="hi", category="service_implicit", purpose="advisory", encoding="GSM-7",
+                                segments=1, status="queued", attempts=0) for n, phone in enumerate(phones)]
+        rows.append(OutboundMessage(idempotency_key="bulk:other", phone=PHONE, body="Kheti Sahayak: another text.",
+                                    locale="hi", category="service_implicit", purpose="advisory",
+                                    encoding="GSM-7", segments=1, status="queued", attempts=0))
+        session.add_all(rows)
+        session.flush()
+        ids = [r.id for r in rows]
+    from workers.tasks import send_bulk
+    send_bulk(ids)
+    first = at_api.calls[0].request
+    assert parse_qs(first.body)["to"] == [",".join(phones)] and parse_qs(first.body)["from"] == ["KHETIS"]
+    assert len(at_api.calls) == 2
+    got = [(r.status, r.provider_message_id, r.last_error) for r in (_row(sessions, i) for i in ids)]
+    assert got == [("sent", "ATXid_a", None), ("failed", None, "UserInBlacklist (406)"),
+                   ("queued", None, "InternalServerError (500)"), ("sent", "ATXid_d", None),
+                   ("sent", "ATXid_other", None)]

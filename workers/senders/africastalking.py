@@ -22,7 +22,7 @@ from africastalking.Service import AfricasTalkingException
 
 from workers.delivery import AFRICASTALKING
 from workers.sending import Outgoing
-from workers.senders import PermanentSendError, Receipt, RetryableSendError
+from workers.senders import PermanentSendError, Receipt, RetryableSendError, SendError
 
 # (connect, read) seconds. A send is one small POST; AT answers in well under a second when healthy. A read timeout
 # may come after AT accepted the message: retrying it is the documented at-least-once window.
@@ -95,8 +95,42 @@ class AfricasTalkingSender:
         # message.template_id (India DLT) is not sent: the API has no field for it (see workers.senders).
         if not at_service.validate_phone(message.phone):  # the SDK would raise a bare ValueError
             raise PermanentSendError("InvalidPhoneNumber: not +<country><number>")
+        return _receipt(self._request(message.body, [message.phone]))
+
+    def send_many(self, messages: list[Outgoing]) -> list[Receipt | SendError]:
+        """One request for many recipients of the same text (a broadcast chunk in one language), as AT's bulk API
+        takes it; each recipient's own answer decides its message. A failure of the request is every message's."""
+        results: list[Receipt | SendError | None] = [None] * len(messages)
+        valid = []
+        for n, message in enumerate(messages):
+            if at_service.validate_phone(message.phone):
+                valid.append(n)
+            else:
+                results[n] = PermanentSendError("InvalidPhoneNumber: not +<country><number>")
+        if valid:
+            try:
+                answer = _answer(self._request(messages[valid[0]].body, [messages[n].phone for n in valid]))
+            except SendError as exc:
+                answer, failure = None, exc
+            by_number = {}
+            if answer is not None:
+                for recipient in (answer.get("SMSMessageData") or {}).get("Recipients") or []:
+                    by_number.setdefault(str(recipient.get("number")), recipient)
+            for n in valid:
+                if answer is None:
+                    results[n] = failure
+                    continue
+                recipient = by_number.get(messages[n].phone)
+                try:
+                    results[n] = _recipient(recipient) if recipient else PermanentSendError(
+                        "Africa's Talking left this number out of its answer")  # not risked twice
+                except SendError as exc:
+                    results[n] = exc
+        return results
+
+    def _request(self, body: str, phones: list[str]):
         try:
-            answer = self._sms.send(message.body, [message.phone], sender_id=self._sender_id)
+            return self._sms.send(body, phones, sender_id=self._sender_id)
         except AfricasTalkingException as exc:
             raise http_error(bounded_http.last_status(), str(exc)) from None
         except requests.JSONDecodeError:  # a 2xx that says application/json but is not
@@ -105,7 +139,6 @@ class AfricasTalkingSender:
             raise RetryableSendError(f"Africa's Talking timed out: {type(exc).__name__}") from None
         except requests.RequestException as exc:
             raise RetryableSendError(f"Africa's Talking unreachable: {type(exc).__name__}") from None
-        return _receipt(answer)
 
 
 def http_error(status: int | None, body: str) -> Exception:
@@ -115,17 +148,26 @@ def http_error(status: int | None, body: str) -> Exception:
     return PermanentSendError(f"Africa's Talking HTTP {status}: {text}")
 
 
-def _receipt(answer) -> Receipt:
+def _answer(answer) -> dict:
+    """AT's answer as a dict with recipients, or the error a whole-request refusal is."""
     if isinstance(answer, str):  # the SDK hands back text unless content-type is exactly application/json
         try:
             answer = json.loads(answer)
         except ValueError:
             raise RetryableSendError(f"Africa's Talking: unreadable answer {answer[:80]!r}") from None
-    data = (answer or {}).get("SMSMessageData") or {}
-    recipients = data.get("Recipients") or []
-    if not recipients:  # AT answers this way to a whole-request refusal, e.g. Message "InvalidSenderId"
+    answer = answer if isinstance(answer, dict) else {}
+    data = answer.get("SMSMessageData") or {}
+    if not data.get("Recipients"):  # AT answers this way to a whole-request refusal, e.g. "InvalidSenderId"
         raise PermanentSendError(f"Africa's Talking sent to nobody: {data.get('Message') or 'no recipients'}")
-    recipient = recipients[0]
+    return answer
+
+
+def _receipt(answer) -> Receipt:
+    return _recipient(_answer(answer)["SMSMessageData"]["Recipients"][0])
+
+
+def _recipient(recipient: dict) -> Receipt:
+    """One recipient's line of AT's answer: a receipt, or the error to raise."""
     try:
         code = int(recipient.get("statusCode"))
     except (TypeError, ValueError):
