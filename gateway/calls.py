@@ -13,12 +13,14 @@ import logging
 import re
 from dataclasses import dataclass
 
+import redis
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from dialogs.flows.main_menu import SHORTCUTS
 from dialogs.model import Event, Reply, Session
 from dialogs.screens import Menu
-from dialogs.store import Stored
+from dialogs.store import Busy, Stored
 from dialogs.texts import N_, Texts, texts
 from dialogs.voice import Prompt, render
 from farmdb.models import CallLog, Farmer
@@ -161,6 +163,28 @@ def _goodbye(session: Session, first: str | None = None) -> Turn:
     t: Texts = texts(session.locale, latin=False)
     said = ((t(first),) if first else ()) + (t(N_("voice.goodbye")),)
     return Turn(Prompt(said, listen="none"), session.locale, session.screen)
+
+
+# What a turn cannot be taken without: Redis (the call's state) and the database. The caller hears "busy".
+UNAVAILABLE = (redis.RedisError, Busy, OperationalError)
+
+
+def ring_missed_call_line(conversations, **ring) -> None:
+    """A ring on the missed-call line is rejected whatever happens here (the farmer must pay nothing); if the ring
+    cannot be logged now, nobody is called back and the farmer's next ring tries again."""
+    from gateway.missed_calls import missed_call
+    try:
+        missed_call(conversations, **ring)
+    except UNAVAILABLE as exc:
+        log.error("missed call not logged, no call-back: %s: %s", type(exc).__name__, exc)
+
+
+def note_screen(conversations, *, provider: str, call_id: str, screen: str) -> None:
+    """The call log's last screen: for operators, never worth failing a turn over."""
+    try:
+        note_call(conversations, provider=provider, call_id=call_id, screen=screen)
+    except UNAVAILABLE as exc:
+        log.warning("call log not updated: %s", type(exc).__name__)
 
 
 # --- the call log ---------------------------------------------------------------------------------------------------

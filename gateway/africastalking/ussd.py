@@ -10,6 +10,7 @@ import logging
 import redis
 from flask import Response, current_app, request
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from dialogs.model import Event
 from dialogs.store import Busy, Stored
@@ -41,8 +42,8 @@ def ussd_hop():
     latin = form.get("networkCode", "") not in settings.ussd_ucs2_networks
     try:
         return _text(_hop(conversations, form["sessionId"], phone, clean(form.get("text", "")), latin))
-    except (redis.RedisError, Busy) as exc:
-        log.error("USSD hop refused, session store unavailable: %s: %s", type(exc).__name__, exc)
+    except (redis.RedisError, Busy, OperationalError) as exc:  # Redis, or the database, is out of reach
+        log.error("USSD hop refused, a backend is unavailable: %s: %s", type(exc).__name__, exc)
         return _text("END " + texts(settings.default_locale, latin=True)(N_("ussd.busy")))
 
 

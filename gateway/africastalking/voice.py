@@ -15,11 +15,9 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
-import redis
 from flask import Response, current_app, request
 from sqlalchemy import select
 
-from dialogs.store import Busy
 from dialogs.texts import N_, Phrase, texts
 from farmdb.models import CallLog
 from gateway import calls
@@ -44,33 +42,33 @@ def voice():
         return _ended(conversations, call_id, form)
     settings = conversations.settings
     turn_kind = request.args.get("turn")
-    # Our call-back: the worker logged it when placing the call; if AT is quicker than that write, its direction
-    # still says so (and then callerNumber is the farmer we called, as AT documents it).
-    callback = _callback_phone(conversations, call_id)
-    outbound = callback is not None or form.get("direction", "").lower() == "outbound"
+    outbound = form.get("direction", "").lower() == "outbound"
     line = settings.at_voice_number if outbound else form.get("destinationNumber", "")
     if turn_kind is None and not outbound and line in settings.missed_call_numbers:
-        from gateway.missed_calls import missed_call
-        missed_call(conversations, provider="africastalking", call_id=call_id, caller=form.get("callerNumber", ""),
-                    line=line)
+        calls.ring_missed_call_line(conversations, provider="africastalking", call_id=call_id,
+                                    caller=form.get("callerNumber", ""), line=line)
         return _xml(_response(ET.Element("Reject")))
-    if callback is not None:
-        phone = callback
-    else:
-        required(form, "callerNumber")
-        phone = sender_phone(form["callerNumber"], "callerNumber")
-    heard = _heard(form, turn_kind)
     try:
+        # Our call-back: the worker logged it when placing the call, with the farmer's number (AT's direction says
+        # so even when AT is quicker than that write; callerNumber is then the farmer, as AT documents it).
+        callback = _callback_phone(conversations, call_id)
+        outbound = outbound or callback is not None
+        if callback is not None:
+            phone, line = callback, settings.at_voice_number
+        else:
+            required(form, "callerNumber")
+            phone = sender_phone(form["callerNumber"], "callerNumber")
+        heard = _heard(form, turn_kind)
         if heard.kind == "start":
             calls.log_call(conversations, provider="africastalking", call_id=call_id,
                            kind="callback" if outbound else "hotline", direction="outbound" if outbound else "inbound",
                            phone=phone, line=line, status="in-progress")
         turn = calls.take_turn(conversations, call_id, phone, heard, callback=outbound)
-    except (redis.RedisError, Busy) as exc:
-        log.error("call turn refused, call store unavailable: %s: %s", type(exc).__name__, exc)
+    except calls.UNAVAILABLE as exc:
+        log.error("call turn refused, a backend is unavailable: %s: %s", type(exc).__name__, exc)
         locale = settings.default_locale
         return _xml(_response(*_speak([texts(locale, latin=False)(N_("voice.busy"))], locale)))
-    calls.note_call(conversations, provider="africastalking", call_id=call_id, screen=turn.screen)
+    calls.note_screen(conversations, provider="africastalking", call_id=call_id, screen=turn.screen)
     return _xml(render(turn))
 
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import logging
 
-import redis
 from flask import Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from dialogs.store import Busy
 from dialogs.texts import N_, texts
 from gateway import calls
 from gateway.calls import Heard, Turn
@@ -41,8 +39,7 @@ def voice():
     line = form["From"] if outbound else form["To"]
     call_id, turn_kind = form["CallSid"], request.args.get("turn")
     if turn_kind is None and not outbound and line in settings.missed_call_numbers:
-        from gateway.missed_calls import missed_call
-        missed_call(conversations, provider="twilio", call_id=call_id, caller=form["From"], line=line)
+        calls.ring_missed_call_line(conversations, provider="twilio", call_id=call_id, caller=form["From"], line=line)
         return _twiml(_rejected())
     phone = sender_phone(form["To"] if outbound else form["From"], "To" if outbound else "From")
     heard = _heard(form, turn_kind)
@@ -52,10 +49,10 @@ def voice():
                            else "inbound", kind="callback" if outbound else "hotline", phone=phone, line=line,
                            status="in-progress")  # we answer it now, whatever it was ringing as
         turn = calls.take_turn(conversations, call_id, phone, heard, callback=outbound)
-    except (redis.RedisError, Busy) as exc:
-        log.error("call turn refused, call store unavailable: %s: %s", type(exc).__name__, exc)
+    except calls.UNAVAILABLE as exc:
+        log.error("call turn refused, a backend is unavailable: %s: %s", type(exc).__name__, exc)
         return _twiml(_busy(settings.default_locale, settings))
-    calls.note_call(conversations, provider="twilio", call_id=call_id, screen=turn.screen)
+    calls.note_screen(conversations, provider="twilio", call_id=call_id, screen=turn.screen)
     return _twiml(render(turn, settings, speech=True))
 
 

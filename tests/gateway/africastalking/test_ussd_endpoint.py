@@ -247,3 +247,15 @@ def test_a_hint_on_a_later_page_is_shown_with_the_first_page(ussd):
     phone.press("98")  # states, page 2
     screen = phone.press("77")
     assert screen.startswith(texts("en", True)("error.invalid_option") + "\n") and "1 Andaman" in screen
+
+
+def test_when_the_database_is_down_the_hop_ends_politely(settings, redis_client):
+    from farmdb.db import make_engine, make_sessionmaker
+    down = make_engine("postgresql://postgres@127.0.0.1:1/nowhere")  # nothing listens there: refused at once
+    app = create_app(settings, backends=Backends(engine=down, sessions=make_sessionmaker(down), redis=redis_client),
+                     clock=lambda: SEED_DAY)
+    started = time.perf_counter()
+    response = app.test_client().post("/africastalking/ussd", data=RECORDED_HOPS[0][0])
+    assert time.perf_counter() - started < 5.0
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "END " + texts("hi", True)("ussd.busy")

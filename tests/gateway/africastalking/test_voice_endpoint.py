@@ -170,3 +170,20 @@ def test_silence_at_a_recording_prompt_re_prompts(at_call, register_farmer):
     assert [e.tag for e in c.xml] == ["Say", "Record", "Redirect"]
     c.silence()
     assert c.said.startswith(texts("en", latin=False)("voice.no_input")) and c.xml.find("Record") is not None
+
+
+def test_when_the_database_is_down_the_caller_hears_busy_and_a_missed_call_is_still_rejected(settings, redis_client):
+    from dataclasses import replace
+
+    from farmdb.db import make_engine, make_sessionmaker
+    from gateway import create_app
+    from gateway.backends import Backends
+    down = make_engine("postgresql://postgres@127.0.0.1:1/nowhere")  # nothing listens there: refused at once
+    app = create_app(replace(settings, missed_call_numbers=frozenset({"+254711082999"})),
+                     backends=Backends(engine=down, sessions=make_sessionmaker(down), redis=redis_client))
+    c = AtCall(app.test_client()).start()
+    assert c.said == texts("en", latin=False)("voice.busy")  # Hindi, said in English: no audio built here
+    assert c.xml.find("GetDigits") is None  # nothing more to wait for: the call ends
+    ring = c.form(destinationNumber="+254711082999", sessionId="ATVId_ring_down")
+    c.post("http://localhost/africastalking/voice", ring)
+    assert [e.tag for e in c.xml] == ["Reject"]  # unanswered: the farmer pays nothing, even now

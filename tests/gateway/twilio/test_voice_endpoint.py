@@ -254,3 +254,13 @@ def test_silence_at_a_recording_prompt_is_heard_as_silence(call, register_farmer
     assert (redirect.text, redirect.get("method")) == (f"{PUBLIC}/twilio/voice?turn=silence", "POST")
     c.post(redirect.text, c.form())
     assert c.said[0] == texts("en", latin=False)("voice.no_input") and c.twiml.find("Record") is not None
+
+
+def test_when_the_database_is_down_the_caller_hears_busy(settings, redis_client):
+    from farmdb.db import make_engine, make_sessionmaker
+    from gateway.backends import Backends
+    down = make_engine("postgresql://postgres@127.0.0.1:1/nowhere")  # nothing listens there: refused at once
+    app = create_app(replace(settings, twilio_auth_token=TOKEN, public_base_url=PUBLIC),
+                     backends=Backends(engine=down, sessions=make_sessionmaker(down), redis=redis_client))
+    c = Call(app.test_client()).start()
+    assert c.said == [texts("hi", latin=False)("voice.busy")] and c.twiml.find("Hangup") is not None
