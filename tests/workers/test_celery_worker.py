@@ -177,21 +177,23 @@ class AtCalls:
 
     def __call__(self, request):
         form = {k: v[0] for k, v in parse_qs(request.body).items()}
+        numbers = form["to"].split(",")  # a broadcast chunk's text goes to many numbers in one request
         with self._lock:
-            self.calls.append((time.monotonic(), form["to"]))
+            self.calls.append((time.monotonic(), numbers))
             self.threads.add(threading.current_thread().name)
             n = len(self.calls)
             status = self.statuses[min(n, len(self.statuses)) - 1]
         if status >= 300:
             return status, {"Content-Type": "text/plain"}, "Internal Server Error"
-        answer = {"SMSMessageData": {"Message": "Sent to 1/1 Total Cost: KES 0.8000", "Recipients": [
-            {"statusCode": 101, "number": form["to"], "status": "Success", "cost": "KES 0.8000",
-             "messageId": f"ATXid_{n}"}]}}
+        answer = {"SMSMessageData": {"Message": f"Sent to {len(numbers)}/{len(numbers)}", "Recipients": [
+            {"statusCode": 101, "number": number, "status": "Success", "cost": "KES 0.8000",
+             "messageId": f"ATXid_{n}" + (f"_{i}" if i else "")} for i, number in enumerate(numbers)]}}
         return status, {"Content-Type": "application/json"}, json.dumps(answer)
 
     @property
     def numbers(self) -> list[str]:
-        return [number for _, number in self.calls]
+        """Every number sent to, once per time it was sent to."""
+        return [number for _, numbers in self.calls for number in numbers]
 
 
 def wait_for(condition, timeout: float = WAIT_S, every: float = 0.05):
