@@ -96,8 +96,9 @@ def render(turn: Turn, settings, *, speech: bool) -> VoiceResponse:
         # Twilio skips the action when nothing was recorded and goes on to the next verb: that is silence.
         response.redirect(_action("silence"), method="POST")
         return response
+    # One key answers (no waiting for # after it); # alone is a key pressed on nothing, answered "not offered".
     listen = {"input": "speech"} if prompt.listen == "text" else \
-        {"input": "dtmf speech" if speech else "dtmf", "num_digits": 1}
+        {"input": "dtmf speech" if speech else "dtmf", "num_digits": 1, "finish_on_key": ""}
     gather = response.gather(action=_action("gather"), method="POST", timeout=GATHER_TIMEOUT_S,
                              action_on_empty_result=True, language=LANGUAGES[locale], speech_timeout="auto",
                              hints=_hints(turn) or None, **listen)
