@@ -21,25 +21,38 @@ def start(settings: Settings) -> threading.Thread:
     return thread
 
 
-def _run(settings: Settings) -> None:
-    celery.loader.import_default_modules()  # the task modules, as a worker would import them
-    entries = {}
-    for name, entry in beat_schedule(settings).items():
-        timing = entry["schedule"]
-        timing = every(timing, app=celery) if isinstance(timing, float) else timing
-        timing.app = celery  # crontabs read the app's time zone (TIMEZONE)
-        entries[name] = [entry["task"], timing, datetime.now(timezone.utc)]
-    stop = threading.Event()
-    while not stop.is_set():
-        wait = 60.0
-        for name, entry in entries.items():
+class Schedule:
+    """The beat schedule, ticking by hand: `tick()` runs what is due and says how long to sleep."""
+
+    def __init__(self, settings: Settings, started: datetime | None = None):
+        celery.loader.import_default_modules()  # the task modules, as a worker would import them
+        started = started or datetime.now(timezone.utc)
+        self.entries = {}
+        for name, entry in beat_schedule(settings).items():
+            timing = entry["schedule"]
+            timing = every(timing, app=celery) if isinstance(timing, float) else timing
+            timing.app = celery  # crontabs read the app's time zone (TIMEZONE)
+            self.entries[name] = [entry["task"], timing, started]
+
+    def tick(self, now: datetime | None = None) -> tuple[list[str], float]:
+        """(the jobs started, seconds until the next may be due)."""
+        started, wait = [], 60.0
+        for name, entry in self.entries.items():
             task, timing, last = entry
             due, next_in = timing.is_due(last)
             if due:
-                entry[2] = datetime.now(timezone.utc)
+                entry[2] = now or datetime.now(timezone.utc)
+                started.append(name)
                 try:
                     celery.tasks[task].delay()
                 except Exception:  # one job's failure must not stop the others
                     log.exception("periodic job failed", extra={"job": name})
             wait = min(wait, max(1.0, next_in))
+        return started, wait
+
+
+def _run(settings: Settings) -> None:
+    schedule, stop = Schedule(settings), threading.Event()
+    while not stop.is_set():
+        _, wait = schedule.tick()
         stop.wait(wait)
