@@ -14,9 +14,10 @@ def request_callback(ctx: Ctx, _value) -> Go:
     answers = ctx.session.answers
     ticket = ctx.services.new_ticket()
     answers["ticket"] = ticket
-    ctx.effects.append(CreateExpertRequest(ticket=ticket, farmer_id=ctx.profile.farmer_id, kind="callback",
-                                           channel=ctx.event.channel, description=answers.get("question"),
-                                           recording_url=answers.get("recording_url")))
+    recorded = answers.get("recording_url")
+    ctx.effects.append(CreateExpertRequest(ticket=ticket, farmer_id=ctx.profile.farmer_id,
+                                           kind="question" if recorded else "callback", channel=ctx.event.channel,
+                                           description=answers.get("question"), recording_url=recorded))
     return Go("expert_done")
 
 

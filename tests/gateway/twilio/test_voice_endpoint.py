@@ -264,3 +264,17 @@ def test_when_the_database_is_down_the_caller_hears_busy(settings, redis_client)
                      backends=Backends(engine=down, sessions=make_sessionmaker(down), redis=redis_client))
     c = Call(app.test_client()).start()
     assert c.said == [texts("hi", latin=False)("voice.busy")] and c.twiml.find("Hangup") is not None
+
+
+def test_a_question_for_the_expert_is_recorded_with_the_call_back_request(call, register_farmer, sessions):
+    register_farmer(locale="hi")
+    t = texts("hi", latin=False)
+    c = call().start().press("5").press("1")  # expert -> yes
+    assert c.said == [t("voice.expert.question")] and c.twiml.find("Record") is not None
+    c.record(url="https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE77")
+    with sessions() as db:
+        request = db.scalar(select(ExpertRequest))
+        assert (request.kind, request.channel, request.description) == ("question", "voice",
+                                                                         t("voice.recorded_question"))
+        assert request.recording_url == "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE77"
+    assert c.said[0].startswith(t("expert.done", ticket="")[:10])
