@@ -29,8 +29,11 @@ def test_a_burst_is_granted_then_the_rest_waits_for_refill(redis_client):
 
 def test_every_worker_draws_from_the_same_bucket_and_each_sender_has_its_own(redis_client):
     one, other = (limiter_for(redis_client, "africastalking", "KHETIS", 5) for _ in range(2))
-    assert one.take(3)[0] == 3 and other.take(3)[0] == 2  # two processes, one allowance
-    assert limiter_for(redis_client, "africastalking", "AGRIAL", 5).take(5)[0] == 5
+    granted = one.take(3)[0], other.take(3)[0]
+    # Two processes, one allowance of five (a sixth only if the machine paused us a fifth of a second between).
+    assert granted[0] == 3 and granted[1] in (2, 3)
+    assert one.take(5)[0] <= 2
+    assert limiter_for(redis_client, "africastalking", "AGRIAL", 5).take(5)[0] == 5  # another sender: its own
     assert 0 < redis_client.pttl("ratelimit:sms:africastalking:KHETIS") <= 2000  # idle buckets expire
 
 
