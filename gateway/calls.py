@@ -12,10 +12,11 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import redis
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from dialogs.flows.main_menu import SHORTCUTS
 from dialogs.model import Event, Reply, Session
@@ -23,6 +24,7 @@ from dialogs.screens import Menu
 from dialogs.store import Busy, Stored
 from dialogs.texts import N_, Texts, texts
 from dialogs.voice import Prompt, render
+from farmdb.db import after_commit
 from farmdb.models import CallLog, Farmer
 from farmdb.types import utcnow
 from nlu.transliterate import phonetic_key
@@ -86,6 +88,8 @@ def take_turn(conversations, call_id: str, phone: str, heard: Heard, *, callback
                 event, apology = _event(conversations, session, last, phone, heard)
                 session, reply = conversations.step(session, event, conversations.voice_services)
                 turn = _turn(session, reply, before=(apology,) if apology else ())
+        # The USSD session record serves calls too: its history holds the silences so far, its reply what the last
+        # prompt offered (keys, option names, what it listened for), to read the caller's next answer against.
         history = json.dumps({"silences": silences})
         last = json.dumps({"keys": turn.prompt.keys, "labels": turn.prompt.labels, "listen": turn.prompt.listen},
                           ensure_ascii=False)
@@ -169,16 +173,6 @@ def _goodbye(session: Session, first: str | None = None) -> Turn:
 UNAVAILABLE = (redis.RedisError, Busy, OperationalError)
 
 
-def ring_missed_call_line(conversations, **ring) -> None:
-    """A ring on the missed-call line is rejected whatever happens here (the farmer must pay nothing); if the ring
-    cannot be logged now, nobody is called back and the farmer's next ring tries again."""
-    from gateway.missed_calls import missed_call
-    try:
-        missed_call(conversations, **ring)
-    except UNAVAILABLE as exc:
-        log.error("missed call not logged, no call-back: %s: %s", type(exc).__name__, exc)
-
-
 def note_screen(conversations, *, provider: str, call_id: str, screen: str) -> None:
     """The call log's last screen: for operators, never worth failing a turn over."""
     try:
@@ -190,14 +184,24 @@ def note_screen(conversations, *, provider: str, call_id: str, screen: str) -> N
 # --- the call log ---------------------------------------------------------------------------------------------------
 
 def log_call(conversations, *, provider: str, call_id: str, kind: str, direction: str, phone: str,
-             line: str | None, status: str) -> None:
-    """The call's row, made on its first webhook (a repeated first webhook finds it)."""
-    with conversations.backends.sessions() as db, db.begin():
-        if db.scalar(select(CallLog.id).where(CallLog.provider == provider, CallLog.call_id == call_id)):
-            return
-        farmer_id = db.scalar(select(Farmer.id).where(Farmer.phone == phone))
-        db.add(CallLog(provider=provider, call_id=call_id, kind=kind, direction=direction, phone=phone, line=line,
-                       farmer_id=farmer_id, status=status))
+             line: str | None, status: str, ended: bool = False, then: Callable[[int], None] | None = None) -> bool:
+    """The call's row, made on its first webhook; False when it was there already (a repeated first webhook, or
+    two at once). `then(row id)` runs once the row is committed, for a new row only."""
+    try:
+        with conversations.backends.sessions() as db, db.begin():
+            if db.scalar(select(CallLog.id).where(CallLog.provider == provider, CallLog.call_id == call_id)):
+                return False
+            farmer_id = db.scalar(select(Farmer.id).where(Farmer.phone == phone))
+            call = CallLog(provider=provider, call_id=call_id, kind=kind, direction=direction, phone=phone,
+                           line=line, farmer_id=farmer_id, status=status, ended_at=utcnow() if ended else None)
+            db.add(call)
+            db.flush()
+            if then is not None:
+                row_id = call.id
+                after_commit(db, lambda: then(row_id))
+    except IntegrityError:
+        return False  # the other of two identical first webhooks made the row
+    return True
 
 
 def note_call(conversations, *, provider: str, call_id: str, status: str | None = None, screen: str | None = None,

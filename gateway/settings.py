@@ -74,12 +74,13 @@ def _choice(options: tuple[str, ...], fold: Callable[[str], str] = str.lower) ->
     return parse
 
 
-def _int_between(low: int, high: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
+def _between(low, high, kind: type = int) -> Callable[[str], int | float]:
+    """A whole number (or, with kind=float, any number) within low..high."""
+    def parse(raw: str):
         try:
-            value = int(raw)
+            value = kind(raw)
         except ValueError:
-            raise ValueError(f"{raw!r} is not a whole number")
+            raise ValueError(f"{raw!r} is not a {'whole number' if kind is int else 'number'}")
         if not low <= value <= high:
             raise ValueError(f"{value} is outside {low}..{high}")
         return value
@@ -136,18 +137,6 @@ def _networks(raw: str) -> frozenset[str]:
     if not all(code.isdigit() for code in codes):
         raise ValueError(f"{raw!r} is not a comma-separated list of network codes such as 40410,40445")
     return frozenset(codes)
-
-
-def _decimal_between(low: float, high: float) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(f"{raw!r} is not a number")
-        if not low <= value <= high:
-            raise ValueError(f"{value:g} is outside {low:g}..{high:g}")
-        return value
-    return parse
 
 
 @dataclass(frozen=True)
@@ -227,14 +216,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TWILIO_ACCOUNT_SID", None, _text, "Twilio account SID (AC...)"),
     Variable("TWILIO_AUTH_TOKEN", None, _text, "Twilio auth token; also verifies X-Twilio-Signature", secret=True),
     Variable("TWILIO_FROM", None, _text, "Twilio sender: a phone number (+1...) or a messaging service SID (MG...)"),
-    Variable("SMS_RATE_PER_SECOND", "50", _int_between(1, 100_000),
+    Variable("SMS_RATE_PER_SECOND", "50", _between(1, 100_000),
              "Messages per second the SMS provider takes from our account and sender id, shared by every worker"),
     Variable("SMS_SEGMENT_PRICE", "0.20 INR", _price,
              "Estimated price of one SMS segment, for the cost shown before a broadcast and stored per message"),
     Variable("SEND_WINDOWS", "promotional=10:00-21:00,service_explicit=10:00-21:00", _send_windows,
              "Local hours per SMS category (TRAI: 10:00-21:00 IST); outside them a message waits for the next window. "
              "`none`: no windows"),
-    Variable("OUTBOX_SWEEP_AFTER", "300", _int_between(30, 86_400),
+    Variable("OUTBOX_SWEEP_AFTER", "300", _between(30, 86_400),
              "Seconds after which the sweeper re-queues an SMS still waiting to be sent (a lost task, a broker restart)"),
     Variable("ADMIN_API_KEY", None, _text,
              "Bearer key for the admin API (/api/broadcasts). Unset: the admin API refuses every request", secret=True),
@@ -244,40 +233,40 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RAZORPAY_KEY_SECRET", None, _text, "Razorpay API key secret", secret=True),
     Variable("RAZORPAY_WEBHOOK_SECRET", None, _text,
              "Secret set on the Razorpay webhook; verifies X-Razorpay-Signature", secret=True),
-    Variable("PAYMENT_LINK_TTL_HOURS", "48", _int_between(1, 24 * 180), "Hours a payment link can be paid"),
-    Variable("ALERT_HOUR", "7", _int_between(0, 23), "Local hour (TIMEZONE) of the daily weather alert"),
-    Variable("ALERT_HEAVY_RAIN_MM", "64.5", _decimal_between(1, 1000),
+    Variable("PAYMENT_LINK_TTL_HOURS", "48", _between(1, 24 * 180), "Hours a payment link can be paid"),
+    Variable("ALERT_HOUR", "7", _between(0, 23), "Local hour (TIMEZONE) of the daily weather alert"),
+    Variable("ALERT_HEAVY_RAIN_MM", "64.5", _between(1, 1000, float),
              "Rain in a day (mm) that triggers a heavy-rain alert (IMD: heavy rain is 64.5 mm or more)"),
-    Variable("ALERT_HEAT_C", "45", _decimal_between(30, 55),
+    Variable("ALERT_HEAT_C", "45", _between(30, 55, float),
              "Day maximum (deg C) that triggers a heat-wave alert (IMD: 45 or more is a heat wave anywhere)"),
     Variable("TWILIO_VOICES", "en=Polly.Aditi,hi=Polly.Aditi,mr=Google.mr-IN-Standard-A", _voices,
              "Twilio text-to-speech voice per language for calls (locale=voice, comma-separated)"),
     Variable("AT_VOICE_NUMBER", None, _text, "Africa's Talking voice number (+254...) that calls farmers back"),
     Variable("MISSED_CALL_NUMBERS", "", _phone_numbers,
              "Our numbers that are missed-call lines: a call to one is rejected unanswered and the farmer called back"),
-    Variable("CALLBACK_PERIOD", "3600", _int_between(60, 7 * 86_400),
+    Variable("CALLBACK_PERIOD", "3600", _between(60, 7 * 86_400),
              "Seconds within which a number is called back at most once, however often it rings the missed-call line"),
     Variable("PUBLIC_BASE_URL", None, _http_url,
              "The URL providers call us at (https://sms.example.org); needed behind a proxy for Twilio signatures"),
     Variable("DEFAULT_LOCALE", "hi", _choice(LOCALES), "Language for farmers we do not know yet: en, hi or mr"),
     Variable("DEFAULT_REGION", "IN", _region, "Country assumed for phone numbers written without +country code"),
-    Variable("USSD_MAX_CHARS", "182", _int_between(40, 182),
+    Variable("USSD_MAX_CHARS", "182", _between(40, 182),
              "Characters on one USSD screen in GSM-7 (182 for one 160-octet string; some gateways cut at 160)"),
-    Variable("USSD_UCS2_MAX_CHARS", "80", _int_between(20, 80),
+    Variable("USSD_UCS2_MAX_CHARS", "80", _between(20, 80),
              "Characters on one USSD screen when it needs UCS-2 (any Devanagari letter)"),
     Variable("USSD_UCS2_NETWORKS", "", _networks,
              "AT networkCodes whose USSD shows Devanagari (UCS-2); others get Hindi and Marathi in Latin letters"),
-    Variable("USSD_SESSION_TTL", "180", _int_between(30, 3600), "Seconds a USSD session lives in Redis after a hop"),
-    Variable("USSD_RESUME_WINDOW", "600", _int_between(0, 3600),
+    Variable("USSD_SESSION_TTL", "180", _between(30, 3600), "Seconds a USSD session lives in Redis after a hop"),
+    Variable("USSD_RESUME_WINDOW", "600", _between(0, 3600),
              "Seconds within which a dropped USSD session can be continued from a new dial (0: never)"),
     Variable("WEATHER_PROVIDER", "demo", _choice(("demo", "open-meteo")),
              "demo (the seeded forecast) or open-meteo (live forecast API, no key; cached in Redis for an hour)"),
     Variable("RASA_URL", None, _http_url,
              "A Rasa server whose /model/parse reads SMS instead of the built-in model (which stays the fallback)"),
     Variable("TIMEZONE", "Asia/Kolkata", _timezone, "Farmers' time zone: what 'today' means for prices and weather"),
-    Variable("MAX_REQUEST_BYTES", "65536", _int_between(1024, 10 * 1024 * 1024),
+    Variable("MAX_REQUEST_BYTES", "65536", _between(1024, 10 * 1024 * 1024),
              "Largest request body the gateway accepts; larger ones get 413"),
-    Variable("PORT", "5000", _int_between(1, 65535), "Port `kheti serve` listens on"),
+    Variable("PORT", "5000", _between(1, 65535), "Port `kheti serve` listens on"),
     Variable("LOG_LEVEL", "INFO", _choice(LOG_LEVELS, str.upper), "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
     Variable("VAR_DIR", "var", _text, "Folder for the embedded SQLite database and other local state"),
 )

@@ -23,6 +23,7 @@ from farmdb.models import CallLog
 from gateway import calls
 from gateway.africastalking import bp, required
 from gateway.calls import Heard, Turn
+from gateway.missed_calls import missed_call
 from gateway.inputs import clean, sender_phone
 from nlu.transliterate import to_latin
 
@@ -45,13 +46,14 @@ def voice():
     outbound = form.get("direction", "").lower() == "outbound"
     line = settings.at_voice_number if outbound else form.get("destinationNumber", "")
     if turn_kind is None and not outbound and line in settings.missed_call_numbers:
-        calls.ring_missed_call_line(conversations, provider="africastalking", call_id=call_id,
-                                    caller=form.get("callerNumber", ""), line=line)
+        missed_call(conversations, provider="africastalking", call_id=call_id, caller=form.get("callerNumber", ""),
+                    line=line)
         return _xml(_response(ET.Element("Reject")))
     try:
         # Our call-back: the worker logged it when placing the call, with the farmer's number (AT's direction says
-        # so even when AT is quicker than that write; callerNumber is then the farmer, as AT documents it).
-        callback = _callback_phone(conversations, call_id)
+        # so even when AT is quicker than that write; callerNumber is then the farmer, as AT documents it). Asked on
+        # a call's first webhook, and on an outbound call's: a farmer's own call needs no database read per turn.
+        callback = _callback_phone(conversations, call_id) if turn_kind is None or outbound else None
         outbound = outbound or callback is not None
         if callback is not None:
             phone, line = callback, settings.at_voice_number

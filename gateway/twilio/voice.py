@@ -17,6 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from dialogs.texts import N_, texts
 from gateway import calls
 from gateway.calls import Heard, Turn
+from gateway.missed_calls import missed_call
 from gateway.inputs import clean, required, sender_phone
 from gateway.twilio import bp
 
@@ -39,7 +40,7 @@ def voice():
     line = form["From"] if outbound else form["To"]
     call_id, turn_kind = form["CallSid"], request.args.get("turn")
     if turn_kind is None and not outbound and line in settings.missed_call_numbers:
-        calls.ring_missed_call_line(conversations, provider="twilio", call_id=call_id, caller=form["From"], line=line)
+        missed_call(conversations, provider="twilio", call_id=call_id, caller=form["From"], line=line)
         return _twiml(_rejected())
     phone = sender_phone(form["To"] if outbound else form["From"], "To" if outbound else "From")
     heard = _heard(form, turn_kind)

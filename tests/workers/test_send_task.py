@@ -132,7 +132,8 @@ def as_worker(monkeypatch):
 
 def _queued_row(sessions, attempts=0) -> int:
     with sessions() as session, session.begin():
-        row = OutboundMessage(idempotency_key="worker:1", phone=PHONE, body="Kheti Sahayak: Kal barish ho sakti hai.", locale="hi",
+        row = OutboundMessage(idempotency_key="worker:1", phone=PHONE, body="Kheti Sahayak: Kal barish ho sakti hai.",
+                              locale="hi",
                               category="service_implicit", purpose="reply", encoding="GSM-7", segments=1,
                               status="queued", attempts=attempts)
         session.add(row)

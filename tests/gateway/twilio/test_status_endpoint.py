@@ -42,7 +42,8 @@ def _post(client, form, signature=None):
 def message(client, sessions):
     """A message queued and sent (the app runs the console sender), then labelled as Twilio's sender labels it."""
     with sessions() as db, db.begin():
-        message_id = queue_sms(db, phone=PHONE, body="Kheti Sahayak: Kal Nashik mein barish, chhidkav na karein.", locale="hi",
+        message_id = queue_sms(db, phone=PHONE, body="Kheti Sahayak: Kal Nashik mein barish, chhidkav na karein.",
+                               locale="hi",
                                category="service_implicit", purpose="advisory", idempotency_key="test:twilio:1").id
     with sessions() as db, db.begin():
         row = db.get(OutboundMessage, message_id)
