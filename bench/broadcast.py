@@ -5,9 +5,10 @@ db flushed) even when it fails:
 1. makes a throwaway PostgreSQL database (on BENCH_DATABASE_URL's server), migrates it, loads the reference data
    without demo data plus the demo DLT templates (header KHETIS), and inserts FARMERS consenting farmers in Nashik
    growing cotton (+91 numbers, locales en/hi/mr in turn) with one INSERT ... SELECT;
-2. starts a real `kheti worker -Q sms.bulk,default -c CONCURRENCY` (prefork) with Redis db 10 of BENCH_REDIS_URL as
-   broker and REDIS_URL, importing this module (`-I bench.broadcast`), which swaps the SMS sender for a null sender;
-3. ours: creates a cotton advisory broadcast to Audience(district="Nashik") with workers.broadcasts.advisory_broadcast
+2. starts a real Celery worker on sms.bulk,default, `-c CONCURRENCY` (prefork), with Redis db 10 of BENCH_REDIS_URL as
+   broker and REDIS_URL: this module run as `bench/broadcast.py worker`, which boots the service as `kheti worker`
+   does, with two differences: a null sender for Africa's Talking, and the floor's task registered beside ours;
+3. ours: creates a cotton advisory broadcast to Audience(district="Nashik") with service.broadcasts.advisory_broadcast
    in this process and commits (its dispatch task goes to the broker), then waits until every row is "sent";
 4. the floor, in the same run, same broker and workers: the same rows bulk-inserted into a scratch copy of
    outbound_messages (INSERT ... SELECT, same indexes), and one bare task per 500-row chunk on sms.bulk (it takes the
@@ -17,7 +18,7 @@ Prints each figure, messages per second end to end and per worker process, and t
 The sender. Africa's Talking settings (sender id KHETIS, so DLT templates are matched by header as in production) and
 the real send path: claim under a row lock, the rules re-checked per row, the shared Redis token bucket (one call per
 chunk; SMS_RATE_PER_SECOND at its maximum, 100,000, so it never throttles), record in batches of 100. Only the
-provider call is replaced: `workers.senders._build` returns NullSender, which returns a Receipt at once.
+provider call is replaced: the worker's Service uses NullSender for Africa's Talking, which returns a Receipt at once.
 SEND_WINDOWS=none: the service_explicit advisory has no window, so the figures do not depend on the hour.
 
 Env: BENCH_DATABASE_URL (default the local server), BENCH_REDIS_URL (db 10 is used), BENCH_FARMERS (100000),
@@ -41,42 +42,45 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from workers.celery_app import celery  # noqa: E402
-from workers.senders import Receipt  # noqa: E402
+from service.providers import Receipt  # noqa: E402
+from service.providers.africastalking import NAME as AFRICASTALKING  # noqa: E402
+from service.settings import Settings  # noqa: E402
+from workers.app import boot, run_worker  # noqa: E402
 
 PG = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = urlunsplit(urlsplit(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10"))._replace(path="/10"))
 FARMERS = int(os.environ.get("BENCH_FARMERS", "100000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "2"))
 PYSPY_DIR = os.environ.get("BENCH_PYSPY")
-CHUNK = 500  # as workers.broadcasts.CHUNK
+CHUNK = 500  # as workers.sending.CHUNK
 DONE_KEY, LAST_KEY = "bench:noop:done", "bench:noop:last"
+NOOP = "bench.broadcast.noop"
 SEND_TIMEOUT_S = 900
 
 
-# --- what the worker processes import (-I bench.broadcast) --------------------------------------------------------
+# --- the worker processes (`bench/broadcast.py worker`) -------------------------------------------------------------
 
 class NullSender:
     """Takes every message at once, like a provider that answers in no time: the send path minus the network."""
     name = "null"
+    statuses: dict = {}
 
     def send(self, message) -> Receipt:
         return Receipt(provider="null", provider_message_id=f"null-{message.id}", status="sent")
 
 
-def install_null_sender() -> None:
-    import workers.senders as senders
-    senders._build = lambda settings: NullSender()
-    senders._senders.clear()  # `kheti worker` built the configured sender before importing us
+def worker_main() -> None:
+    """`kheti worker -Q sms.bulk,default`, with the null sender and the floor's task."""
+    service, app = boot(Settings.from_env())
+    service.use_carrier(AFRICASTALKING, NullSender())
+    app.task(noop, name=NOOP)
+    run_worker(app, ["worker", "--queues", "sms.bulk,default", "--concurrency", str(CONCURRENCY),
+                     "--loglevel", "WARNING"])
 
-
-if os.environ.get("BENCH_NULL_SENDER") == "1":
-    install_null_sender()
 
 _counter = None
 
 
-@celery.task(name="bench.broadcast.noop")
 def noop(message_ids: list[int], broadcast_id: int | None = None) -> int:
     """The floor's task: takes a chunk like send_bulk, does nothing with it, and says it is done."""
     global _counter
@@ -97,7 +101,7 @@ def bench_env(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "CELERY_BROKER_URL": REDIS_URL,
         "SMS_PROVIDER": "africastalking", "AT_USERNAME": "sandbox", "AT_API_KEY": "bench-never-sent",
         "AT_SENDER_ID": "KHETIS", "SMS_RATE_PER_SECOND": "100000", "SEND_WINDOWS": "none",
-        "LOG_LEVEL": "WARNING", "BENCH_NULL_SENDER": "1", "PYTHONPATH": str(ROOT),
+        "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
     }
 
 
@@ -148,9 +152,7 @@ def prepare(database_url: str) -> dict:
 
 
 def start_worker(env: dict, log_path: Path) -> subprocess.Popen:
-    kheti = Path(sys.executable).with_name("kheti")
-    command = [str(kheti)] if kheti.exists() else [sys.executable, "-m", "gateway.cli"]
-    command += ["worker", "-Q", "sms.bulk,default", "-c", str(CONCURRENCY), "-I", "bench.broadcast"]
+    command = [sys.executable, str(Path(__file__).resolve()), "worker"]
     log = open(log_path, "wb")
     return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -178,13 +180,13 @@ def wait_until(condition, timeout: float, what: str, every: float = 0.1, worker=
         time.sleep(every)
 
 
-def run_noops(client, chunks: list[list[int]]) -> float:
+def run_noops(app, client, chunks: list[list[int]]) -> float:
     """Publish one bare task per chunk; seconds from the first publish to the last task's end."""
     total = sum(len(c) for c in chunks)
     client.delete(DONE_KEY, LAST_KEY)
     started = time.time()
     for chunk in chunks:
-        noop.apply_async((chunk, None), queue="sms.bulk")
+        app.send_task(NOOP, (chunk, None), queue="sms.bulk")
     wait_until(lambda: int(client.get(DONE_KEY) or 0) >= total, SEND_TIMEOUT_S, "the floor's tasks", every=0.05)
     return float(client.get(LAST_KEY)) - started
 
@@ -239,10 +241,7 @@ def main() -> None:
     from sqlalchemy import func, select, text
 
     from farmdb.models import OutboundMessage
-    from gateway.backends import Backends
-    from gateway.settings import Settings
-    from workers import runtime
-    from workers.broadcasts import Audience, advisory_broadcast
+    from service.broadcasts import Audience, advisory_broadcast
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that `finally` cleans up on kill too
     load = os.getloadavg()[0]  # other work on this machine moves every figure: say how busy it was
@@ -250,26 +249,25 @@ def main() -> None:
     client.flushdb()
     print(f"preparing PostgreSQL ({FARMERS:,} farmers) and Redis ({REDIS_URL}) ...", flush=True)
     database_url, drop = create_database()
-    worker = backends = None
+    worker = service = None
     log_path = Path(tempfile.mkdtemp(prefix="kheti-bench-")) / "worker.log"
     try:
         prepared = {**prepare(database_url), "load": load}
         env = bench_env(database_url)
         worker = start_worker(env, log_path)
-        install_null_sender()
         settings = Settings.from_env(env)
         assert settings.send_windows.for_category("service_explicit") is None
-        backends = Backends.open(settings)
-        runtime.install(settings, backends)  # this process publishes to the same broker
+        service, app = boot(settings)  # this process publishes to the same broker
+        backends = service.backends
         # Warm-up: every worker process up and consuming (a task each), before anything is timed.
-        run_noops(client, [[0]] * (CONCURRENCY * 4))
+        run_noops(app, client, [[0]] * (CONCURRENCY * 4))
 
         # Ours: create the broadcast, commit (dispatch goes out), wait for every row to be sent.
         spy = start_pyspy(worker, "ours")
         cpu0 = cpu_seconds(worker)
         t0 = time.time()
         with backends.sessions() as db, db.begin():
-            broadcast, plan, _ = advisory_broadcast(db, settings, prepared["advisory_id"],
+            broadcast, plan, _ = advisory_broadcast(service, db, prepared["advisory_id"],
                                                     Audience(district="Nashik"), created_by="bench")
         t1 = time.time()
         cpu1 = cpu_seconds(worker)
@@ -305,12 +303,12 @@ def main() -> None:
         floor_insert = time.perf_counter() - started
         assert copied == FARMERS
         spy = start_pyspy(worker, "floor")
-        floor_tasks = run_noops(client, [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)])
+        floor_tasks = run_noops(app, client, [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)])
         stop_pyspy(spy)
     finally:  # every step, even when one before it fails
         steps = [lambda: stop_worker(worker) if worker is not None else None]
-        if backends is not None:  # Backends has no close() (gateway/backends.py): dispose of each part
-            steps += [backends.engine.dispose, backends.reads.dispose, backends.redis.close]
+        if service is not None:
+            steps.append(service.close)
         steps += [drop, client.flushdb, lambda: shutil.rmtree(log_path.parent, ignore_errors=True)]
         for step in steps:
             try:
@@ -356,4 +354,4 @@ def report(prepared: dict, ours: dict, floor: dict) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    worker_main() if sys.argv[1:] == ["worker"] else main()

@@ -1,11 +1,13 @@
 """A dialog: the screens of all flows, checked when loaded.
 
-Checks: ids are unique, every exit leads to a screen that exists, every screen can be reached from an entry, and
-every message id a screen declares is translated in every shipped catalogue.
+Checks: ids are unique, every exit leads to a screen that exists, every screen can be reached from an entry, every
+shortcut leads to a screen, and every message id a screen declares is translated in every shipped catalogue.
 """
 from __future__ import annotations
 
 from collections import deque
+from types import MappingProxyType
+from typing import Mapping
 
 from dialogs.model import Profile, Session
 from dialogs.screens import End, Info, Screen
@@ -18,7 +20,7 @@ class DialogError(ValueError):
 
 class Dialog:
     def __init__(self, screens: list[Screen], *, home: str, welcome: str, resume: str,
-                 catalogues: tuple[str, ...] = CATALOGUES):
+                 shortcuts: Mapping[str, str] = MappingProxyType({}), catalogues: tuple[str, ...] = CATALOGUES):
         self.screens: dict[str, Screen] = {}
         for screen in screens:
             if screen.id in self.screens:
@@ -27,6 +29,8 @@ class Dialog:
         self.home_screen, self.welcome_screen, self.resume_screen = home, welcome, resume
         # Where a session may begin: nothing to "continue" from these.
         self.entry_screens = frozenset({home, welcome, resume})
+        # What a registered farmer may ask for at the home screen in words (an NLU intent) and where it leads.
+        self.shortcuts = MappingProxyType(dict(shortcuts))
         self._validate(catalogues)
 
     def __getitem__(self, screen_id: str) -> Screen:
@@ -51,6 +55,8 @@ class Dialog:
             for target in screen.exits():
                 if target not in self.screens:
                     problems.append(f"{screen.id}: exit to unknown screen {target!r}")
+        problems += [f"shortcut {intent!r}: leads to unknown screen {target!r}"
+                     for intent, target in self.shortcuts.items() if target not in self.screens]
         reached, queue = set(self.entry_screens), deque(self.entry_screens)
         while queue:
             for target in self.screens[queue.popleft()].exits():

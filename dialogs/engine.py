@@ -4,40 +4,18 @@ Navigation is the same on every screen and every channel: "0" back (or the previ
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from dataclasses import replace
 
+from dialogs.context import Ctx
 from dialogs.dialog import Dialog
 from dialogs.effects import Effect
 from dialogs.model import Event, Option, Reply, Session, View
 from dialogs.screens import Ask, Go, Menu, Stay
 from dialogs.services import FarmServices
-from dialogs.texts import N_, Texts, texts
+from dialogs.texts import N_
 
 BACK, HOME, MORE = "0", "00", "98"
 MAX_INPUT = 160  # nobody types more on a keypad; longer input is noise or an attack
-
-
-@dataclass
-class Ctx:
-    """Everything a screen may look at while handling one hop."""
-
-    session: Session
-    event: Event
-    services: FarmServices
-    effects: list[Effect] = field(default_factory=list)
-
-    @property
-    def t(self) -> Texts:
-        return texts(self.session.locale, self.event.latin)
-
-    @property
-    def now(self) -> datetime:
-        return self.event.at or datetime.now(timezone.utc)
-
-    @property
-    def profile(self):
-        return self.session.profile
 
 
 def resume(session: Session | None, event: Event, services: FarmServices, dialog: Dialog,
@@ -121,8 +99,7 @@ def _advance(ctx: Ctx, dialog: Dialog, text: str) -> None:
 
 def _shortcut(ctx: Ctx, dialog: Dialog, event: Event) -> None:
     """A registered farmer at the main menu said what they want: go there, and choose the crop they named."""
-    from dialogs.flows.main_menu import SHORTCUTS
-    target = SHORTCUTS.get(event.text)
+    target = dialog.shortcuts.get(event.text)
     if target is None or ctx.session.profile is None or ctx.session.screen != dialog.home_screen:
         ctx.session.error = N_("error.invalid_option")
         return

@@ -17,7 +17,7 @@ from dialogs.model import Option, View
 from dialogs.texts import N_
 
 if TYPE_CHECKING:
-    from dialogs.engine import Ctx
+    from dialogs.context import Ctx
 
 DONE_KEY = "99"  # multi-select: finish choosing
 

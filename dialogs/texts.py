@@ -1,6 +1,6 @@
 """Every text a farmer sees, looked up by a stable message id (`menu.main.title`) in the Babel catalogues.
 
-A farmer has a language (en, hi, mr); a channel that shows only Latin letters (most USSD operators) gets the
+A farmer has a language (locales.languages); a channel that shows only Latin letters (most USSD operators) gets the
 romanised catalogue of that language (hi_Latn, mr_Latn): "Mandi bhav", not "मंडी भाव".
 """
 from __future__ import annotations
@@ -10,20 +10,16 @@ from functools import lru_cache
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from locales import SHIPPED, translations
+from locales import SOURCE, translations
+from locales.languages import CATALOGUES, CODES, language
 
-LANGUAGES = SHIPPED  # the languages a farmer can choose
-CATALOGUES = ("en", "hi", "mr", "hi_Latn", "mr_Latn")  # what locales/ ships, romanised ones included
-BABEL_LOCALES = {"en": "en_IN", "hi": "hi_IN", "mr": "mr_IN"}
+LANGUAGES = CODES  # the languages a farmer can choose
+__all__ = ["CATALOGUES", "LANGUAGES", "N_", "Phrase", "Texts", "texts"]
 
 
 def N_(key: str) -> str:
     """Marks a message id for extraction (`pybabel extract` finds N_ by default) and returns it unchanged."""
     return key
-
-
-def catalogue_for(locale: str, latin: bool) -> str:
-    return f"{locale}_Latn" if latin and locale != "en" else locale
 
 
 class Phrase(str):
@@ -46,9 +42,10 @@ class Texts:
 
     def __init__(self, locale: str, latin: bool):
         self.locale, self.latin = locale, latin
-        self.catalogue = catalogue_for(locale, latin)
+        self.catalogue = language(locale).catalogue(latin)
+        self._babel = language(locale).babel_locale
         self._own = translations(self.catalogue)
-        self._english = translations("en")
+        self._english = translations(SOURCE)
 
     def __call__(self, key: str, **params) -> "Phrase":
         return Phrase(self.template(key).format(**params) if params else self.template(key), key, params)
@@ -63,11 +60,11 @@ class Texts:
 
     def number(self, value: int | float) -> str:
         """Indian digit grouping (1,25,000), Latin digits: what farmers read on price boards."""
-        return _grouped(value, BABEL_LOCALES[self.locale])
+        return _grouped(value, self._babel)
 
     def date(self, day) -> str:
         """'18 Nov'; Latin-only screens get English month names (Babel has no romanised Hindi months)."""
-        return format_date(day, "d MMM", locale="en_IN" if self.latin else BABEL_LOCALES[self.locale])
+        return format_date(day, "d MMM", locale="en_IN" if self.latin else self._babel)
 
     def money(self, rupees: int) -> str:
         """₹2,150 where the screen can show it; 'Rs 2,150' on Latin-only screens (₹ is not GSM-7)."""

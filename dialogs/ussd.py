@@ -1,4 +1,4 @@
-"""USSD: lay a View out on screens that fit, and read Africa's Talking's input history.
+"""USSD: lay a View out on screens that fit.
 
 A screen holds USSD_MAX_CHARS (182) GSM-7 characters, or USSD_UCS2_MAX_CHARS (80) as soon as any character needs
 UCS-2 (any Devanagari letter, ₹). Lines and options are packed onto pages in order; every page ends with the
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dialogs.model import Option, View
-from workers.sms_encoding import GSM7, UCS2, is_gsm7, screen_units, units
+from dialogs.encoding import GSM7, UCS2, is_gsm7, screen_units, units
 
 
 @dataclass(frozen=True)
@@ -114,20 +114,3 @@ def _size(lines: list[str]) -> tuple[bool, int, int, int]:
 
 def _option(option: Option) -> str:
     return f"{option.key} {option.label}"
-
-
-def new_input(history: str | None, text: str) -> tuple[str, str]:
-    """What the caller just typed, from AT's `text` (all inputs of the session joined by '*') and the history we
-    saw on the previous hop. Returns (kind, input): kind is "first" (no history yet), "input", "repeat" (the same
-    hop again) or "stale" (history we do not know: start afresh). A '*' typed inside an answer stays in it."""
-    if history is None:
-        return ("first", "") if text == "" else ("stale", "")
-    if text == history:
-        return "repeat", ""
-    if history == "":
-        return "input", text
-    if text.startswith(history + "*"):
-        return "input", text[len(history) + 1:]
-    if history.startswith(text):
-        return "repeat", ""  # a late copy of an earlier hop: answer with where the session is now
-    return "stale", ""

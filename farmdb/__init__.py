@@ -1,1 +1,1 @@
-"""The shared farmer database: models, migrations, reference data and the queries both the gateway and workers use."""
+"""The shared farmer database: models, migrations, reference data and the queries every entrance uses."""

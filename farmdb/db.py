@@ -17,9 +17,14 @@ _PENDING = "kheti.after_commit"
 log = logging.getLogger(__name__)
 
 
+def default_url(var_dir: str | Path = "var") -> str:
+    """Where the embedded default keeps its database when DATABASE_URL is unset: SQLite in VAR_DIR."""
+    return f"sqlite:///{Path(var_dir).resolve() / 'kheti.sqlite3'}"
+
+
 def make_engine(url: str, *, echo: bool = False, pre_ping: bool = True) -> Engine:
     """`pre_ping` tests each pooled connection before use (one round trip). The hop's read engine turns it off
-    and retries once instead (see gateway.backends.reads_for): the same safety, without the round trip."""
+    and retries once instead (see service.connections.reads_for): the same safety, without the round trip."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
         # One driver everywhere: psycopg 3 (postgresql:// alone would pick psycopg2, which we do not ship).

@@ -38,7 +38,7 @@ def erase(db: Session, farmer: Farmer, *, channel: str, notice: str) -> None:
     Kept: the consent events (when consent was given and withdrawn, no longer linked to a person), expert requests
     (without the farmer's words or recording), messages and USSD session logs with the number and text replaced, so
     service statistics stay true. Messages not yet sent are cancelled. The caller's Redis state is the gateway's to
-    forget (gateway.conversations.forget_caller).
+    forget (service.conversations.Conversations.forget_caller).
     """
     db.add(farmer.withdraw_consent(channel, notice))
     db.flush()

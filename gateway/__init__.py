@@ -1,4 +1,6 @@
-"""The Flask gateway: provider webhooks in, dialog replies out. `create_app` is the only way to build it."""
+"""The Flask gateway: provider webhooks in, dialog replies out. `create_app` is the only way to build it, and it
+registers every route itself: one blueprint per provider (gateway/africastalking, gateway/twilio), payments, the
+admin API, the call audio and health."""
 from __future__ import annotations
 
 import logging
@@ -9,10 +11,15 @@ from typing import Callable
 
 from flask import Flask, g, request
 
-from gateway import errors, health, metrics
-from gateway.backends import Backends
-from gateway.logs import configure_logging, request_id
-from gateway.settings import Settings
+from farmdb.migrate import head_revision
+from gateway import admin, africastalking, errors, health, metrics, payments, twilio, voice_audio
+from service.connections import Backends
+from service.context import Service
+from service.conversations import Conversations
+from service.logs import configure_logging, request_id
+from service.settings import Settings
+from service.voice_audio import AudioLibrary
+from workers.app import boot
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +27,12 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def create_app(settings: Settings | None = None, *, backends: Backends | None = None,
-               clock: Callable[[], date] | None = None) -> Flask:
-    """Build the app from settings (the environment when none given). Tests pass their own backends and clock."""
-    settings = settings or Settings.from_env()
+               service: Service | None = None, clock: Callable[[], date] | None = None) -> Flask:
+    """Build the app from settings (the environment when none given), or around a Service booted already (with its
+    task app: `kheti serve` also ticks the periodic jobs on it). Tests pass their own backends and clock."""
+    if service is None:
+        service, _ = boot(settings or Settings.from_env(), backends)
+    settings = service.settings
     configure_logging(settings.log_level)
 
     app = Flask(__name__)
@@ -30,41 +40,25 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         JSON_SORT_KEYS=False,
         KHETI_SETTINGS=settings,
+        KHETI_SCHEMA_HEAD=head_revision(),
     )
-    backends = backends or Backends.open(settings)
-    app.extensions["kheti"] = backends
-    # Tasks queued from requests run in this process when there is no broker: let them share these backends.
-    from workers import runtime
-    runtime.install(settings, backends)
-
-    from farmdb.migrate import head_revision
-    app.config["KHETI_SCHEMA_HEAD"] = head_revision()
+    app.extensions["kheti"] = service
+    app.extensions["kheti_conversations"] = Conversations(service, clock=clock)
+    # Hindi and Marathi prompts for Africa's Talking calls, built ahead by `kheti voice build-prompts`.
+    app.extensions["kheti_voice_audio"] = AudioLibrary.for_settings(settings)
 
     _init_request_ids(app)
     errors.init_app(app)
     metrics.init_app(app)
-    app.register_blueprint(health.bp)
+    for blueprint in (health.blueprint(), africastalking.blueprint(), twilio.blueprint(), payments.blueprint(),
+                      admin.blueprint(), voice_audio.blueprint()):
+        app.register_blueprint(blueprint)
 
-    from gateway.africastalking import bp as africastalking
-    from gateway.conversations import Conversations
-    app.extensions["kheti_conversations"] = Conversations(settings, backends, clock=clock)
-    app.register_blueprint(africastalking)
-    from gateway.twilio import bp as twilio
-    app.register_blueprint(twilio)
-    from gateway.payments import bp as payments
-    app.register_blueprint(payments)
-    from gateway.admin import bp as admin
-    app.register_blueprint(admin)
-    # Hindi and Marathi prompts for Africa's Talking calls, built ahead by `kheti voice build-prompts`.
-    from gateway.voice_audio import AudioLibrary, bp as voice_audio
-    app.register_blueprint(voice_audio)
-    app.extensions["kheti_voice_audio"] = AudioLibrary.for_settings(settings)
     if not settings.embedded and settings.payment_provider == "sandbox":
         log.warning("payments run on the sandbox: anyone with a payment link can mark it paid. "
                     "Do not take real subscriptions until a payment provider is configured.")
     if settings.at_webhook_token is None:
         log.warning("AT_WEBHOOK_TOKEN is not set: anyone can call /africastalking/*. Set it outside development.")
-
     if settings.embedded:
         log.info("running on the embedded default: SQLite at %s, in-process Redis stand-in, in-process tasks",
                  settings.sqlalchemy_url)

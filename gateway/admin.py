@@ -15,19 +15,25 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
+from gateway import context
 from gateway.errors import error_response
-from workers import broadcasts
-from workers.broadcasts import Audience, BroadcastError
+from service import broadcasts
+from service.broadcasts import Audience, BroadcastError
 
 log = logging.getLogger(__name__)
-
-bp = Blueprint("admin", __name__, url_prefix="/api")
 
 _FIELDS = {"advisory_id", "crop", "district", "state", "locale", "category", "preview", "created_by"}
 
 
-@bp.before_request
-def _authenticate():
+def blueprint() -> Blueprint:
+    bp = Blueprint("admin", __name__, url_prefix="/api")
+    bp.before_request(authenticate)
+    bp.add_url_rule("/broadcasts", view_func=create_broadcast, methods=["POST"])
+    bp.add_url_rule("/broadcasts/<int:broadcast_id>", view_func=broadcast_status, methods=["GET"])
+    return bp
+
+
+def authenticate():
     key = current_app.config["KHETI_SETTINGS"].admin_api_key
     if not key:
         return error_response(403, "admin_api_disabled", "set ADMIN_API_KEY to use the admin API")
@@ -38,7 +44,6 @@ def _authenticate():
         return response
 
 
-@bp.post("/broadcasts")
 def create_broadcast():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -57,27 +62,26 @@ def create_broadcast():
     if category not in ("service_explicit", "promotional"):
         return error_response(400, "bad_request", "category is service_explicit or promotional")
     audience = Audience(texts["crop"], texts["district"], texts["state"], texts["locale"])
-    settings = current_app.config["KHETI_SETTINGS"]
-    with current_app.extensions["kheti"].sessions() as db, db.begin():
+    service = context.service()
+    with service.backends.sessions() as db, db.begin():
         try:
             if body.get("preview"):
-                _, plan, _ = broadcasts.advisory_broadcast(db, settings, advisory_id, audience,
+                _, plan, _ = broadcasts.advisory_broadcast(service, db, advisory_id, audience,
                                                            category=category, dry_run=True)
                 return jsonify(plan.as_dict())
-            broadcast, _, new = broadcasts.advisory_broadcast(db, settings, advisory_id, audience,
+            broadcast, _, new = broadcasts.advisory_broadcast(service, db, advisory_id, audience,
                                                               category=category,
                                                               created_by=texts["created_by"] or "api")
             broadcast_id = broadcast.id
         except BroadcastError as exc:
             return error_response(400, "broadcast_refused", str(exc))
     log.info("broadcast created through the API", extra={"broadcast_id": broadcast_id})
-    with current_app.extensions["kheti"].sessions() as db:
+    with service.backends.sessions() as db:
         return jsonify(broadcasts.status(db, broadcast_id)), 201 if new else 200
 
 
-@bp.get("/broadcasts/<int:broadcast_id>")
 def broadcast_status(broadcast_id: int):
-    with current_app.extensions["kheti"].sessions() as db:
+    with context.service().backends.sessions() as db:
         found = broadcasts.status(db, broadcast_id)
     if found is None:
         return error_response(404, "not_found", f"no broadcast {broadcast_id}")

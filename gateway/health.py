@@ -9,19 +9,23 @@ from farmdb.db import ping
 from farmdb.migrate import current_revision
 
 log = logging.getLogger(__name__)
-bp = Blueprint("health", __name__)
 
 
-@bp.get("/healthz")
+def blueprint() -> Blueprint:
+    bp = Blueprint("health", __name__)
+    bp.add_url_rule("/healthz", view_func=healthz, methods=["GET"])
+    bp.add_url_rule("/readyz", view_func=readyz, methods=["GET"])
+    return bp
+
+
 def healthz():
     """The process is up and serving: restart it if this fails."""
     return jsonify(status="ok")
 
 
-@bp.get("/readyz")
 def readyz():
     """Can this instance do real work? Take it out of the load balancer (503) while a dependency is down."""
-    backends = current_app.extensions["kheti"]
+    backends = current_app.extensions["kheti"].backends
     checks = {"database": _check_database(backends.engine, current_app.config["KHETI_SCHEMA_HEAD"]),
               "redis": _check_redis(backends.redis)}
     failing = [name for name, result in checks.items() if result != "ok"]

@@ -6,17 +6,22 @@ end to end: anyone with a link can pay it, so it is no way to take money; Razorp
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template_string, url_for
+from flask import Blueprint, abort, redirect, render_template_string, url_for
 from sqlalchemy import select
 
 from farmdb.models import Payment
 from farmdb.phones import mask_phone
 from farmdb.types import utcnow
-from gateway import razorpay
-from workers.payments import mark_paid
+from gateway import context, razorpay
+from service.payments import mark_paid
 
-bp = Blueprint("payments", __name__, url_prefix="/payments")
-bp.register_blueprint(razorpay.bp)
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("payments", __name__, url_prefix="/payments")
+    bp.add_url_rule("/sandbox/<ref>", view_func=sandbox_page, methods=["GET"])
+    bp.add_url_rule("/sandbox/<ref>/pay", view_func=sandbox_pay, methods=["POST"])
+    bp.register_blueprint(razorpay.blueprint())
+    return bp
 
 PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>Kheti Sahayak: sandbox payment</title>
@@ -38,9 +43,8 @@ def _payment(db, ref: str) -> Payment:
     return payment
 
 
-@bp.get("/sandbox/<ref>")
 def sandbox_page(ref: str):
-    with current_app.extensions["kheti"].sessions() as db:
+    with context.service().backends.sessions() as db:
         payment = _payment(db, ref)
         plan = payment.plan
         return render_template_string(
@@ -49,15 +53,15 @@ def sandbox_page(ref: str):
             payable=_payable(payment), pay_url=url_for("payments.sandbox_pay", ref=ref))
 
 
-@bp.post("/sandbox/<ref>/pay")
 def sandbox_pay(ref: str):
-    with current_app.extensions["kheti"].sessions() as db, db.begin():
+    service = context.service()
+    with service.backends.sessions() as db, db.begin():
         payment = db.scalar(select(Payment).where(Payment.provider == "sandbox", Payment.provider_ref == ref)
                             .with_for_update())
         if payment is None:
             abort(404, description="no such sandbox payment")
         if _payable(payment):
-            mark_paid(db, payment)
+            mark_paid(service, db, payment)
     return redirect(url_for("payments.sandbox_page", ref=ref), code=303)
 
 

@@ -9,35 +9,40 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, abort, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from farmdb.models import Payment, PaymentEvent
-from workers.payment_providers import provider_for
-from workers.payment_providers.razorpay import NAME, LinkEvent, WebhookRejected
-from workers.payments import expire, mark_paid
+from gateway import context
+from service.context import Service
+from service.payment_providers.razorpay import NAME, LinkEvent, WebhookRejected
+from service.payments import expire, mark_paid
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("razorpay", __name__, url_prefix="/razorpay")  # nested in gateway.payments: /payments/razorpay
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("razorpay", __name__, url_prefix="/razorpay")  # nested in gateway.payments: /payments/razorpay
+    bp.add_url_rule("/webhook", view_func=webhook, methods=["POST"])
+    return bp
 
 
-@bp.post("/webhook")
 def webhook():
-    settings = current_app.config["KHETI_SETTINGS"]
-    if settings.payment_provider != NAME:
+    service = context.service()
+    if service.settings.payment_provider != NAME:
         abort(404, description="payments do not run on Razorpay here")
     try:
-        event = provider_for(settings).read_webhook(request.get_data(), request.headers.get("X-Razorpay-Signature"))
+        event = service.payment_provider().read_webhook(request.get_data(),
+                                                        request.headers.get("X-Razorpay-Signature"))
     except WebhookRejected as exc:
         log.warning("Razorpay webhook rejected: %s", exc)
         return jsonify(error=str(exc)), 400
     event_id = request.headers.get("X-Razorpay-Event-Id", "").strip()
     if not event_id or len(event_id) > 64:
         return jsonify(error="missing or odd X-Razorpay-Event-Id"), 400
-    with current_app.extensions["kheti"].sessions() as db, db.begin():
+    with service.backends.sessions() as db, db.begin():
         record = PaymentEvent(provider=NAME, event_id=event_id, event=event.event[:48])
         try:
             with db.begin_nested():
@@ -53,11 +58,11 @@ def webhook():
             log.info("Razorpay %s not about one of our links: ignored", event.event, extra={"event_id": event_id})
             return jsonify(result="ignored")
         record.payment_id = payment.id
-        result = _settle(db, payment, event)
+        result = _settle(service, db, payment, event)
     return jsonify(result=result)
 
 
-def _settle(db: Session, payment: Payment, event: LinkEvent) -> str:
+def _settle(service: Service, db: Session, payment: Payment, event: LinkEvent) -> str:
     context = {"payment_id": payment.id, "event": event.event}
     if event.outcome == "paid":
         if (event.amount_minor, event.currency) != (payment.amount_minor, payment.currency):
@@ -67,12 +72,12 @@ def _settle(db: Session, payment: Payment, event: LinkEvent) -> str:
             payment.failure_reason = f"paid {event.amount_minor} {event.currency}: amount does not match"
             return "amount_mismatch"
         payment.provider_payment_id = event.provider_payment_id
-        return "paid" if mark_paid(db, payment) else "already_paid"
+        return "paid" if mark_paid(service, db, payment) else "already_paid"
     if event.outcome == "expired":
         if payment.status != "pending":
             log.info("Razorpay link closed on a %s payment: nothing to do", payment.status, extra=context)
             return payment.status
-        expire(db, payment, event.reason)
+        expire(service, db, payment, event.reason)
         return "expired"
     if event.outcome == "failed":
         # A failed UPI attempt leaves the link payable (the farmer may try again at once, or with another app):

@@ -1,5 +1,5 @@
-"""Babel catalogues for every text a farmer sees: locales/<lang>/LC_MESSAGES/messages.po, compiled to .mo by
-`make install` (and the Dockerfile). This package only finds and loads them."""
+"""Babel catalogues for every text a farmer sees: locales/<catalogue>/LC_MESSAGES/messages.po, compiled to .mo by
+`make install` (and the Dockerfile). This package finds and loads them; `locales.languages` says which there are."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -9,13 +9,17 @@ from babel.support import NullTranslations, Translations
 
 LOCALE_DIR = Path(__file__).parent
 DOMAIN = "messages"
-SHIPPED = ("en", "hi", "mr")
+SOURCE = "en"  # message ids fall back to English: its catalogue is the source the others translate
 
 
 @lru_cache(maxsize=None)
-def translations(locale: str) -> NullTranslations:
-    """The compiled catalogue for a locale; English falls back to the message id itself."""
-    loaded = Translations.load(str(LOCALE_DIR), [locale], domain=DOMAIN)
-    if locale != "en" and not isinstance(loaded, Translations):
-        raise LookupError(f"no compiled catalogue for {locale!r}: run `make install` (pybabel compile)")
+def translations(catalogue: str) -> NullTranslations:
+    """The compiled catalogue ("hi", "hi_Latn"); English falls back to the message id itself."""
+    loaded = Translations.load(str(LOCALE_DIR), [catalogue], domain=DOMAIN)
+    if catalogue != SOURCE and not isinstance(loaded, Translations):
+        raise LookupError(f"no compiled catalogue for {catalogue!r}: run `make install` (pybabel compile)")
     return loaded
+
+
+def po_path(catalogue: str) -> Path:
+    return LOCALE_DIR / catalogue / "LC_MESSAGES" / f"{DOMAIN}.po"

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from locales import SOURCE
+from locales.languages import LANGUAGES
 from nlu.transliterate import has_devanagari, phonetic_key
 
 DATA = Path(__file__).resolve().parents[1] / "farmdb" / "seed" / "data"
@@ -33,11 +35,7 @@ NOT_CROPS = {"white", "wait", "kale", "sun", "til", "us", "am", "ale", "hindi", 
 # A crop word that is also a Hindi verb when followed by these: "plan banana hai" is making a plan, not bananas.
 NOT_CROP_BEFORE = {"banana": {"h", "hai", "he", "hoga", "chahiye", "padega", "hain", "tha", "kaise"}}
 
-LANGUAGE_WORDS = {
-    "en": ["english", "angrezi", "angreji", "inglish", "अंग्रेजी", "अंग्रेज़ी", "इंग्लिश", "इंग्रजी", "en"],
-    "hi": ["hindi", "हिंदी", "हिन्दी", "hi"],
-    "mr": ["marathi", "मराठी", "mr"],
-}
+LANGUAGE_WORDS = {language.code: language.named_as for language in LANGUAGES}
 NEGATIONS = {"nahi", "nhi", "nai", "not", "dont", "don't", "no", "नहीं", "नही", "नाही", "नको", "nako", "samajh", "samjat",
              "समझ", "समजत", "kalat", "कळत"}
 
@@ -193,5 +191,5 @@ def language_in(text: str, message_language: str) -> str | None:
         return wanted[0]
     if mentioned:  # "I don't understand Hindi": they want the language they wrote in, or English
         refused = {code for code, _ in mentioned}
-        return message_language if message_language not in refused else "en"
+        return message_language if message_language not in refused else SOURCE
     return None

@@ -9,15 +9,15 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import joblib
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
 
 from nlu.dataset import DATA, Example, load
 from nlu.transliterate import phonetic_key
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,10 @@ def features(text: str) -> str:
 
 
 def build() -> Pipeline:
+    # scikit-learn takes most of a second to import: only training and loading a model need it, not importing us.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
     return Pipeline([
         ("features", FeatureUnion([
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1)),
@@ -92,6 +96,7 @@ def data_fingerprint() -> str:
 def load_or_train(cache_dir: Path) -> FastIntents:
     """The trained model from `cache_dir` if it was trained on today's data (loads in milliseconds); otherwise
     train it (a few seconds) and keep it there for next time."""
+    import joblib  # loading the pickled pipeline imports scikit-learn anyway
     path = cache_dir / f"nlu-intents-{data_fingerprint()}.joblib"
     if path.exists():
         try:

@@ -2,18 +2,19 @@
 Rasa assistant: `kheti actions` serves the standard /webhook and /health.
 
 Rasa decides the intent and entities; each action runs our answer for that intent (weather, prices, advice, pest
-reports, registration, ...) against the farmer database, exactly as an SMS would, and utters the reply.
+reports, registration, ...) against the farmer database, exactly as an SMS would, and utters the reply. What
+"answering as an SMS would" means is given by whoever builds the executor (`kheti actions` hands it the core's SMS
+inbox), so this module knows nothing above the NLU.
 """
 from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, Callable, Protocol
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
-from farmdb.phones import InvalidPhoneNumber, to_e164
 from nlu.parser import Parse, detect_language
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,12 @@ ACTIONS = {
 ENTITY_NAMES = ("crop", "location", "language")
 
 
+class Answer(Protocol):
+    def __call__(self, sender: str, text: str, parse: Parse, message_id: str) -> str | None:
+        """The reply to `text` from `sender` (Rasa's sender_id, the farmer's number), already read as `parse`;
+        None when there is nothing to say (or no farmer to say it to)."""
+
+
 def _entities(tracker: Tracker) -> dict[str, Any]:
     found = {name: None for name in ENTITY_NAMES}
     for entity in tracker.latest_message.get("entities", []):
@@ -39,25 +46,17 @@ def _entities(tracker: Tracker) -> dict[str, Any]:
     return found
 
 
-def make_action(action_name: str, intent: str, conversations_factory):
+def make_action(action_name: str, intent: str, answer: Callable[[], Answer]):
     class FarmAction(Action):
         def name(self) -> str:
             return action_name
 
         def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
-            from gateway import sms_inbox
-            conversations = conversations_factory()
-            try:
-                phone = to_e164(tracker.sender_id, conversations.settings.default_region)
-            except InvalidPhoneNumber:
-                log.warning("Rasa conversation without a phone number as sender_id; action %s skipped", action_name)
-                return []
             text = tracker.latest_message.get("text") or ""
             parse = Parse(text, intent, float(tracker.latest_message.get("intent", {}).get("confidence", 1.0)),
                           _entities(tracker), detect_language(text))
             message_id = tracker.latest_message.get("message_id") or uuid.uuid4().hex
-            reply = sms_inbox.handle(conversations, sms_inbox.Inbound(
-                provider="rasa", provider_message_id=message_id, phone=phone, to=None, text=text), parse=parse)
+            reply = answer()(tracker.sender_id, text, parse, message_id)
             if reply:
                 dispatcher.utter_message(text=reply)
             return []
@@ -66,8 +65,10 @@ def make_action(action_name: str, intent: str, conversations_factory):
     return FarmAction
 
 
-def executor(conversations_factory) -> ActionExecutor:
+def executor(answer: Callable[[], Answer]) -> ActionExecutor:
+    """`answer()` gives the answering function, built on first use (the action server starts before any backend
+    is needed)."""
     actions = ActionExecutor()
     for action_name, intent in ACTIONS.items():
-        actions.register_action(make_action(action_name, intent, conversations_factory))
+        actions.register_action(make_action(action_name, intent, answer))
     return actions

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import replace
 from datetime import date
 
 import fakeredis
@@ -21,8 +22,10 @@ from farmdb import migrate
 from farmdb.db import make_engine, make_sessionmaker
 from farmdb.seed import load_all
 from gateway import create_app
-from gateway.backends import Backends, connect_redis
-from gateway.settings import Settings
+from service.connections import Backends, connect_redis, reads_for
+from service.context import Clock
+from service.settings import Settings
+from workers.app import WorkerApp, boot
 
 # Demo data is dated; tests pin the day so their expectations do not move with the calendar.
 SEED_DAY = date(2026, 7, 15)
@@ -106,7 +109,6 @@ def engine(database_url):
 @pytest.fixture(scope="session")
 def reads(engine):
     """The hop's read engine (its own pool on PostgreSQL), one per run."""
-    from gateway.backends import reads_for
     reads = reads_for(engine)
     yield reads
     if reads is not engine:
@@ -151,8 +153,59 @@ def backends(engine, sessions, redis_client, reads):
 
 
 @pytest.fixture
-def app(settings, backends):
-    app = create_app(settings, backends=backends, clock=lambda: SEED_DAY)
+def make_service(settings, backends):
+    """A Service and its task app on the test database and Redis, with these settings changed:
+    `service, worker_app = make_service(sms_provider="africastalking", at_username="sandbox", ...)`; `clock=` gives
+    it a clock of the test's (ManualClock)."""
+    def make(clock=None, **changes) -> tuple:
+        return boot(replace(settings, **changes), backends, clock)
+    return make
+
+
+class ManualClock(Clock):
+    """Milliseconds that move only when slept through: the rate limiter's waits take no time in a test."""
+
+    def __init__(self, start_ms: int = 1_790_000_000_000):
+        self.ms = start_ms
+
+    def now_ms(self) -> int:
+        return self.ms
+
+    def sleep(self, seconds: float) -> None:
+        self.ms += round(seconds * 1000)
+
+
+@pytest.fixture
+def booted(make_service):
+    return make_service()
+
+
+@pytest.fixture
+def service(booted):
+    """The Service the app and the tasks of a test share (in-process tasks, console sender)."""
+    return booted[0]
+
+
+@pytest.fixture
+def tasks(booted):
+    """The task app's tasks by their function's name: `tasks.send_sms(42)` runs one as called directly."""
+    return TaskNames(booted[1])
+
+
+class TaskNames:
+    def __init__(self, app: WorkerApp):
+        self.app = app
+
+    def __getattr__(self, name: str):
+        found = [task for full, task in self.app.tasks.items() if full.rsplit(".", 1)[-1] == name]
+        if len(found) != 1:
+            raise AttributeError(f"no task {name!r}")
+        return found[0]
+
+
+@pytest.fixture
+def app(service):
+    app = create_app(service=service, clock=lambda: SEED_DAY)
     app.config.update(TESTING=True)
     return app
 
@@ -170,7 +223,7 @@ def unreachable_redis() -> redis.Redis:
 @pytest.fixture
 def ussd(client):
     """A simulated phone: posts exactly what Africa's Talking posts, through the real app."""
-    from gateway.africastalking.simulator import UssdPhone
+    from simulator.ussd import UssdPhone
 
     def post(form):
         response = client.post("/africastalking/ussd", data=form)
@@ -212,7 +265,8 @@ def clock(monkeypatch):
     class Clock:
         def set(self, moment: datetime) -> None:
             self.now = moment
-            for module in ("workers.sending", "workers.outbox", "workers.sweeper", "workers.broadcasts"):
+            for module in ("workers.sending", "service.outbox", "workers.sweeper", "service.broadcasts.rows",
+                           "service.broadcasts.progress"):
                 monkeypatch.setattr(f"{module}.utcnow", lambda: self.now)
 
     pinned = Clock()
@@ -225,7 +279,8 @@ def in_worker(task, monkeypatch):
     publishing it: `run = in_worker(send_sms, monkeypatch); run(42, retries=1); run.scheduled`."""
     task = task._get_current_object() if hasattr(task, "_get_current_object") else task
     scheduled = []
-    monkeypatch.setattr(type(task), "apply_async", lambda self, *a, **kw: scheduled.append(kw))
+    monkeypatch.setattr(type(task), "apply_async",
+                        lambda self, *a, **kw: scheduled.append({**kw, "args": a[0] if a else kw.get("args")}))
 
     def run(*args, retries: int = 0):
         task.push_request(id="task-1", args=list(args), kwargs={}, retries=retries, is_eager=False,

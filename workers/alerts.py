@@ -1,4 +1,4 @@
-"""Scheduled messages: the morning weather alert and crop-stage advisories (beat; see celery_app.beat_schedule).
+"""Scheduled messages: the morning weather alert and crop-stage advisories (see workers.beat).
 
 - Weather: each district where registered farmers live is checked for today and tomorrow; heavy rain
   (ALERT_HEAVY_RAIN_MM) or heat (ALERT_HEAT_C) makes one broadcast per district and day, so the same storm is
@@ -20,13 +20,18 @@ from dialogs.services import ServiceUnavailable
 from dialogs.texts import N_, texts
 from farmdb.models import Advisory, Crop, District, Farmer, FarmerCrop
 from farmdb.types import utcnow
-from gateway.services.reference import Place
-from gateway.services.weather import weather_service
-from workers import runtime
-from workers.broadcasts import Audience, BroadcastError, Personal, create, create_personal
-from workers.celery_app import celery
+from locales.languages import CODES
+from service.broadcasts import Audience, BroadcastError, Personal, create, create_personal
+from service.reference import Place
+from service.weather import weather_service
+from workers.registry import ServiceTask, TaskList
 
 log = logging.getLogger(__name__)
+
+SEND_WEATHER_ALERTS = "workers.alerts.send_weather_alerts"
+SEND_STAGE_ADVISORIES = "workers.alerts.send_stage_advisories"
+
+TASKS = TaskList()
 
 
 def local_today(timezone: str) -> date:
@@ -38,9 +43,10 @@ def _consenting():
             Farmer.sms_opted_out.is_(False))
 
 
-@celery.task(name="workers.alerts.send_weather_alerts")
-def send_weather_alerts(today: str | None = None) -> dict[str, int]:
-    settings, backends = runtime.current()
+@TASKS.task(SEND_WEATHER_ALERTS)
+def send_weather_alerts(task: ServiceTask, today: str | None = None) -> dict[str, int]:
+    service = task.service
+    settings, backends = service.settings, service.backends
     day0 = date.fromisoformat(today) if today else local_today(settings.timezone)
     weather = weather_service(settings, backends)
     with backends.sessions() as db:
@@ -62,7 +68,7 @@ def send_weather_alerts(today: str | None = None) -> dict[str, int]:
                 continue
             with backends.sessions() as db, db.begin():
                 try:
-                    _, _, new = create(db, settings, key=f"weather:{district.id}:{day.day.isoformat()}",
+                    _, _, new = create(service, db, key=f"weather:{district.id}:{day.day.isoformat()}",
                                        kind="weather_alert", category="service_implicit",
                                        audience=Audience(district=district.name, state=state), bodies=bodies,
                                        purpose="weather_alert", created_by="schedule")
@@ -81,15 +87,16 @@ def alert_bodies(district: District, day, settings) -> dict[str, str] | None:
     else:
         return None
     bodies = {}
-    for locale in ("en", "hi", "mr"):
+    for locale in CODES:
         t = texts(locale, latin=False)
         bodies[locale] = t(message, district=district.name_in(locale), date=t.date(day.day), **values(t))
     return bodies
 
 
-@celery.task(name="workers.alerts.send_stage_advisories")
-def send_stage_advisories(today: str | None = None) -> dict[str, int]:
-    settings, backends = runtime.current()
+@TASKS.task(SEND_STAGE_ADVISORIES)
+def send_stage_advisories(task: ServiceTask, today: str | None = None) -> dict[str, int]:
+    service = task.service
+    settings, backends = service.settings, service.backends
     day0 = date.fromisoformat(today) if today else local_today(settings.timezone)
     with backends.sessions() as db:
         crops = {c.id: c for c in db.scalars(select(Crop))}
@@ -111,7 +118,7 @@ def send_stage_advisories(today: str | None = None) -> dict[str, int]:
             messages.append(Personal(f"stage:{farmer_id}:{crop_id}:{stage}:{sown_on.isoformat()}", farmer_id,
                                      phone, locale, body))
     with backends.sessions() as db, db.begin():
-        broadcast, problems = create_personal(db, settings, key=f"stage:{day0.isoformat()}", kind="stage_advisory",
+        broadcast, problems = create_personal(service, db, key=f"stage:{day0.isoformat()}", kind="stage_advisory",
                                               category="service_explicit", purpose="stage_advisory",
                                               messages=messages)
         queued = broadcast.recipients if broadcast else 0

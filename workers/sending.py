@@ -25,12 +25,12 @@ from sqlalchemy.exc import OperationalError
 
 from farmdb.models import Farmer, OutboundMessage
 from farmdb.types import utcnow
-from gateway.backends import Backends
-from gateway.settings import Settings
-from workers.delivery import replay_parked
-from workers.rate_limit import RateLimiter, limiter_for
-from workers.send_windows import next_send_time
-from workers.senders import PermanentSendError, Receipt, RetryableSendError, sender_for
+from service.connections import Backends
+from service.context import Service
+from service.providers import Outgoing, PermanentSendError, Receipt, RetryableSendError
+from service.rate_limit import RateLimiter, limiter_for
+from service.receipts import replay_parked
+from service.send_windows import next_send_time
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 # row does not start the count again).
 MAX_RETRIES = 5
 RECORD_EVERY = 100
+CHUNK = 500  # rows per send_bulk task: big enough to amortise a transaction, small enough to retry cheaply
 # Longer than any send can take (task time limit): a row "sending" for this long lost its worker.
 SENDING_STALE = timedelta(minutes=10)
 
@@ -48,21 +49,6 @@ def retry_delay(attempts: int) -> float:
     return min(300, 2 ** attempts * 5) * random.uniform(0.8, 1.2)
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """What a sender needs, detached from the session that claimed it."""
-    id: int
-    phone: str
-    body: str
-    encoding: str
-    segments: int
-    category: str
-    purpose: str
-    template_id: str | None
-    dlt_entity_id: str | None
-    attempts: int
-
-
 @dataclass
 class Outcome:
     statuses: dict[int, str] = field(default_factory=dict)  # row id -> its status after this run
@@ -71,26 +57,28 @@ class Outcome:
     wait: float = 0.0  # seconds until the allowance has room again
 
 
-def limiter(settings: Settings, backends: Backends) -> RateLimiter | None:
+def limiter(service: Service) -> RateLimiter | None:
     """None for the console sender: it has no allowance to respect."""
+    settings = service.settings
     if settings.sms_provider == "console":
         return None
     sender_id = settings.at_sender_id if settings.sms_provider == "africastalking" else settings.twilio_from
-    return limiter_for(backends.redis, settings.sms_provider, sender_id, settings.sms_rate_per_second)
+    return limiter_for(service.backends.redis, settings.sms_provider, sender_id, settings.sms_rate_per_second,
+                       clock=service.clock.now_ms)
 
 
-def send_batch(settings: Settings, backends: Backends, ids: list[int], now: datetime | None = None) -> Outcome:
+def send_batch(service: Service, ids: list[int], now: datetime | None = None) -> Outcome:
     outcome = Outcome()
-    gate = limiter(settings, backends)
+    gate = limiter(service)
     if gate is not None:
         granted, outcome.wait = gate.take(len(ids))
         ids, outcome.throttled = ids[:granted], ids[granted:]
     if not ids:
         return outcome
-    claimed = claim(settings, backends, ids, now or utcnow(), outcome)
-    sender = sender_for(settings)
+    claimed = claim(service, ids, now or utcnow(), outcome)
+    sender = service.carrier()
     for start in range(0, len(claimed), RECORD_EVERY):
-        record(backends, _deliver_all(sender, claimed[start:start + RECORD_EVERY]), outcome)
+        record(service.backends, _deliver_all(sender, claimed[start:start + RECORD_EVERY]), outcome)
     return outcome
 
 
@@ -115,10 +103,9 @@ def _deliver_all(sender, messages: list[Outgoing]) -> list[tuple[Outgoing, objec
     return results
 
 
-def claim(settings: Settings, backends: Backends, ids: list[int], now: datetime, outcome: Outcome
-          ) -> list[Outgoing]:
-    claimed = []
-    with backends.sessions() as session, session.begin():
+def claim(service: Service, ids: list[int], now: datetime, outcome: Outcome) -> list[Outgoing]:
+    settings, claimed = service.settings, []
+    with service.backends.sessions() as session, session.begin():
         rows = session.execute(
             select(OutboundMessage, Farmer.sms_opted_out, Farmer.consent_given_at, Farmer.consent_withdrawn_at)
             .outerjoin(Farmer, Farmer.id == OutboundMessage.farmer_id)

@@ -21,19 +21,22 @@ from sqlalchemy.orm import aliased
 from farmdb.models import Broadcast, CallLog
 from farmdb.models import OutboundMessage as M
 from farmdb.types import utcnow
-from workers import runtime
-from workers.celery_app import celery
-from workers.sending import SENDING_STALE
+from service.tasks import CALL_BACK, SEND_SMS
+from workers.registry import ServiceTask, TaskList
+from workers.sending import CHUNK, SENDING_STALE
+from workers.tasks import SEND_BULK
 
 log = logging.getLogger(__name__)
 
+SWEEP_OUTBOX = "workers.sweeper.sweep_outbox"
 BATCH = 5000  # rows per pass and kind; the next minute takes the rest
-CHUNK = 500  # rows per bulk task
+
+TASKS = TaskList()
 
 
-@celery.task(name="workers.sweeper.sweep_outbox")
-def sweep_outbox(now: str | None = None) -> dict[str, int]:
-    settings, backends = runtime.current()
+@TASKS.task(SWEEP_OUTBOX)
+def sweep_outbox(task: ServiceTask, now: str | None = None) -> dict[str, int]:
+    settings, backends = task.service.settings, task.service.backends
     now_at = datetime.fromisoformat(now) if now else utcnow()
     waiting = M.status == "queued", M.provider_message_id.is_(None)
     stale = now_at - timedelta(seconds=settings.outbox_sweep_after)
@@ -51,15 +54,15 @@ def sweep_outbox(now: str | None = None) -> dict[str, int]:
     for kind, where in kinds.items():
         rows = _take(backends, where, now_at, kind)
         counts[kind] = len(rows)
-        _publish(rows)
+        _publish(task.app, rows)
         if rows and kind != "released":
             log.warning("outbox sweeper %s %d SMS", kind, len(rows))
-    counts["call_backs"] = _lost_call_backs(settings, backends, now_at, stale)
+    counts["call_backs"] = _lost_call_backs(task, now_at, stale)
     return counts
 
 
-def _lost_call_backs(settings, backends, now: datetime, stale: datetime) -> int:
-    from workers.calls import call_back
+def _lost_call_backs(task: ServiceTask, now: datetime, stale: datetime) -> int:
+    settings, backends = task.service.settings, task.service.backends
     ring, later = aliased(CallLog), aliased(CallLog)
     with backends.sessions() as session:
         rings = session.execute(
@@ -75,7 +78,7 @@ def _lost_call_backs(settings, backends, now: datetime, stale: datetime) -> int:
             continue  # being called back, or was within the period
         # Once per ring: if this try fails too, the farmer's next ring tries again.
         if backends.redis.set(f"callback:swept:{ring_id}", 1, nx=True, ex=settings.callback_period):
-            call_back.delay(ring_id)
+            task.app.tasks[CALL_BACK].delay(ring_id)
             requeued += 1
     if requeued:
         log.warning("outbox sweeper queued %d lost call-back(s) again", requeued)
@@ -94,8 +97,8 @@ def _take(backends, where, now: datetime, kind: str) -> list[tuple[int, int | No
             .returning(M.id, M.broadcast_id).execution_options(synchronize_session=False))]
 
 
-def _publish(rows: list[tuple[int, int | None]]) -> None:
-    from workers.tasks import send_bulk, send_sms
+def _publish(app, rows: list[tuple[int, int | None]]) -> None:
+    send_sms, send_bulk = app.tasks[SEND_SMS], app.tasks[SEND_BULK]
     broadcasts: dict[int, list[int]] = {}
     for message_id, broadcast_id in sorted(rows):
         if broadcast_id is None:

@@ -14,4 +14,4 @@ FLOWS = (registration, main_menu, weather, prices, advice, pest, expert, account
 @lru_cache(maxsize=1)
 def farmer_dialog() -> Dialog:
     screens = [screen for flow in FLOWS for screen in flow.SCREENS]
-    return Dialog(screens, home="main", welcome="language", resume="resume")
+    return Dialog(screens, home="main", welcome="language", resume="resume", shortcuts=main_menu.SHORTCUTS)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from dialogs.context import Ctx
 from dialogs.effects import EraseFarmer, UpdateFarmer
-from dialogs.engine import Ctx
 from dialogs.flows.common import back_to, district_choices, find_district, find_state, named_choices, state_choices
 from dialogs.flows.registration import language_choices
 from dialogs.screens import Choice, End, Go, Info, Menu
@@ -55,14 +55,16 @@ def toggle_sms(ctx: Ctx, _value) -> Go:
     return _save(ctx, sms_opted_out=not ctx.profile.sms_opted_out)
 
 
+def withdrawal(farmer_id: int, channel: str, notice: str = WITHDRAW_NOTICE) -> EraseFarmer:
+    """Consent withdrawn after the notice the farmer confirmed: their data goes, the consent record stays."""
+    return EraseFarmer(farmer_id=farmer_id, channel=channel, notice=notice)
+
+
 def erase(ctx: Ctx, _value) -> Go:
-    ctx.effects.append(EraseFarmer(farmer_id=ctx.profile.farmer_id, channel=ctx.event.channel,
-                                   notice=WITHDRAW_NOTICE))
+    ctx.effects.append(withdrawal(ctx.profile.farmer_id, ctx.event.channel))
     ctx.session.profile = None
     ctx.session.back.clear()
     return Go("account_deleted", remember=False)
-
-
 
 
 SCREENS = [

@@ -1,10 +1,12 @@
 """Crop advice for the stage the crop is at (from its sowing date, or asked), with "send this by SMS"."""
 from __future__ import annotations
 
+from dialogs.context import Ctx
 from dialogs.effects import SendSms
-from dialogs.engine import Ctx
 from dialogs.flows.common import crop_choices, crop_name
+from dialogs.model import Profile
 from dialogs.screens import Choice, End, Go, Info, Menu
+from dialogs.services import FarmServices
 from dialogs.texts import N_, texts
 
 STAGES = {
@@ -16,9 +18,20 @@ STAGES = {
 }
 
 
+def stage_of(services: FarmServices, profile: Profile | None, crop: str) -> str | None:
+    """The stage the farmer's crop has reached, from its sowing date; None when we do not know when it was sown."""
+    sown_on = profile.sown_on(crop) if profile else None
+    return services.crop_stage(crop, sown_on) if sown_on else None
+
+
+def advisory_for(services: FarmServices, profile: Profile | None, crop: str, stage: str) -> dict[str, str] | None:
+    """The advice for a crop at a stage, by catalogue ("hi", "hi_Latn"...): the farmer's state's own, else the
+    country-wide one."""
+    return services.advisory(crop, stage, profile.state_id if profile else None)
+
+
 def choose_crop(ctx: Ctx, crop: str) -> Go:
-    sown_on = ctx.profile.sown_on(crop) if ctx.profile else None
-    stage = ctx.services.crop_stage(crop, sown_on) if sown_on else None
+    stage = stage_of(ctx.services, ctx.profile, crop)
     if stage:
         ctx.session.answers["stage"] = stage
         return Go("advice")
@@ -31,8 +44,7 @@ def stage_choices(ctx: Ctx) -> list[Choice]:
 
 
 def _advisory(ctx: Ctx) -> dict[str, str] | None:
-    state_id = ctx.profile.state_id if ctx.profile else None
-    return ctx.services.advisory(ctx.session.answers["crop"], ctx.session.answers["stage"], state_id)
+    return advisory_for(ctx.services, ctx.profile, ctx.session.answers["crop"], ctx.session.answers["stage"])
 
 
 def advice_lines(ctx: Ctx) -> list[str]:

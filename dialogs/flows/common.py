@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from dialogs.engine import Ctx
+from dialogs.context import Ctx
 from dialogs.screens import Choice, Invalid
 from dialogs.services import Named
 

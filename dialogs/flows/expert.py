@@ -2,22 +2,29 @@
 records the question, so the expert calls back ready with an answer."""
 from __future__ import annotations
 
+from dialogs.context import Ctx
 from dialogs.effects import CreateExpertRequest
-from dialogs.engine import Ctx
 from dialogs.screens import Ask, Choice, End, Go, Menu
+from dialogs.services import FarmServices
 from dialogs.texts import N_
+
+
+def expert_request(services: FarmServices, *, farmer_id: int, channel: str, description: str | None = None,
+                   recording_url: str | None = None) -> CreateExpertRequest:
+    """A call-back from an expert, with a fresh ticket; with a recorded question it is a "question"."""
+    return CreateExpertRequest(ticket=services.new_ticket(), farmer_id=farmer_id,
+                               kind="question" if recording_url else "callback", channel=channel,
+                               description=description, recording_url=recording_url)
 
 
 def request_callback(ctx: Ctx, _value) -> Go:
     if ctx.event.channel == "voice" and ctx.session.screen == "expert":
         return Go("expert_question")
     answers = ctx.session.answers
-    ticket = ctx.services.new_ticket()
-    answers["ticket"] = ticket
-    recorded = answers.get("recording_url")
-    ctx.effects.append(CreateExpertRequest(ticket=ticket, farmer_id=ctx.profile.farmer_id,
-                                           kind="question" if recorded else "callback", channel=ctx.event.channel,
-                                           description=answers.get("question"), recording_url=recorded))
+    request = expert_request(ctx.services, farmer_id=ctx.profile.farmer_id, channel=ctx.event.channel,
+                             description=answers.get("question"), recording_url=answers.get("recording_url"))
+    ctx.effects.append(request)
+    answers["ticket"] = request.ticket
     return Go("expert_done")
 
 

@@ -1,10 +1,11 @@
 """Report a pest or disease: crop, what the farmer sees (or their own words), then a ticket for an expert."""
 from __future__ import annotations
 
+from dialogs.context import Ctx
 from dialogs.effects import CreateExpertRequest, SendSms
-from dialogs.engine import Ctx
 from dialogs.flows.common import crop_choices, crop_name, parse_description
 from dialogs.screens import Ask, Choice, End, Go, Menu
+from dialogs.services import FarmServices
 from dialogs.texts import N_, texts
 
 SYMPTOMS = (
@@ -17,15 +18,21 @@ SYMPTOMS = (
 )
 
 
+def pest_report(services: FarmServices, *, farmer_id: int, channel: str, crop: str | None, description: str,
+                recording_url: str | None = None) -> CreateExpertRequest:
+    """A pest or disease report for an expert, with a fresh ticket: the one way every channel files it."""
+    return CreateExpertRequest(ticket=services.new_ticket(), farmer_id=farmer_id, kind="pest_report",
+                               channel=channel, crop=crop, description=description, recording_url=recording_url)
+
+
 def report(ctx: Ctx, _value) -> Go:
     answers = ctx.session.answers
-    description = answers.get("description") or answers["symptom"]
-    ticket = ctx.services.new_ticket()
-    answers["ticket"] = ticket
     profile = ctx.profile
-    ctx.effects.append(CreateExpertRequest(ticket=ticket, farmer_id=profile.farmer_id, kind="pest_report",
-                                           channel=ctx.event.channel, crop=answers["crop"], description=description,
-                                           recording_url=answers.get("recording_url")))
+    request = pest_report(ctx.services, farmer_id=profile.farmer_id, channel=ctx.event.channel, crop=answers["crop"],
+                          description=answers.get("description") or answers["symptom"],
+                          recording_url=answers.get("recording_url"))
+    ctx.effects.append(request)
+    ticket = answers["ticket"] = request.ticket
     sms = texts(ctx.session.locale, latin=False)
     crop = next(c for c in ctx.services.crops() if c.key == answers["crop"])
     ctx.effects.append(SendSms(

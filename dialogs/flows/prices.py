@@ -1,7 +1,7 @@
 """Mandi prices: choose a crop (the farmer's own first), see the latest prices at the nearest mandis."""
 from __future__ import annotations
 
-from dialogs.engine import Ctx
+from dialogs.context import Ctx
 from dialogs.flows.common import crop_choices, crop_name, label
 from dialogs.screens import Info, Menu
 from dialogs.texts import N_

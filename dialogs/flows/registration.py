@@ -3,43 +3,53 @@ Nothing is stored about the farmer until they say yes to the consent question.""
 from __future__ import annotations
 
 from dialogs.effects import RegisterFarmer
-from dialogs.engine import Ctx
+from dialogs.context import Ctx
 from dialogs.model import Profile
 from dialogs.flows.common import (
     district_choices, find_district, find_state, named_choices, parse_name, state_choices,
 )
 from dialogs.screens import Ask, Choice, End, Go, Menu
-from dialogs.texts import LANGUAGES, N_
+from dialogs.texts import N_
+from locales.languages import LANGUAGES, Language
 
 CONSENT_NOTICE = N_("reg.consent.notice")
-LANGUAGE_NAMES = {"en": ("English", "English"), "hi": ("हिंदी", "Hindi"), "mr": ("मराठी", "Marathi")}
+
+
+def language_label(language: Language, latin: bool) -> str:
+    """A language named in itself and in Latin letters, so anyone can find theirs: "हिंदी (Hindi)"."""
+    own, english = language.native_name, language.english_name
+    return english if latin or own == english else f"{own} ({english})"
 
 
 def language_choices(ctx: Ctx) -> list[Choice]:
-    """Each language named in itself and in Latin letters, so anyone can find theirs."""
-    choices = []
-    for code in LANGUAGES:
-        own, latin = LANGUAGE_NAMES[code]
-        text = latin if ctx.event.latin or own == latin else f"{own} ({latin})"
-        choices.append(Choice(text, code, translate=False))
-    return choices
+    return [Choice(language_label(language, ctx.event.latin), language.code, translate=False)
+            for language in LANGUAGES]
 
 
 def set_language(ctx: Ctx, locale: str) -> None:
     ctx.session.locale = locale
 
 
+def registration(answers: dict, *, phone: str, locale: str, channel: str, notice: str = CONSENT_NOTICE
+                 ) -> RegisterFarmer:
+    """The farmer, from what they answered (name, state_id, district_id, crops) and the consent notice they said
+    yes to: the one way every channel registers someone."""
+    return RegisterFarmer(phone=phone, name=answers["name"], locale=locale, state_id=answers["state_id"],
+                          district_id=answers["district_id"], crops=tuple(answers["crops"]), channel=channel,
+                          consent_notice=notice)
+
+
+def provisional_profile(effect: RegisterFarmer) -> Profile:
+    """The new farmer as the dialogs see them until the effect is stored and the real id filled in (0 until then)."""
+    return Profile(farmer_id=0, name=effect.name, locale=effect.locale, state_id=effect.state_id,
+                   district_id=effect.district_id, crops=dict.fromkeys(effect.crops))
+
+
 def register(ctx: Ctx, _value) -> Go:
-    answers = ctx.session.answers
-    effect = RegisterFarmer(
-        phone=ctx.event.phone, name=answers["name"], locale=ctx.session.locale, state_id=answers["state_id"],
-        district_id=answers["district_id"], crops=tuple(answers["crops"]), channel=ctx.event.channel,
-        consent_notice=CONSENT_NOTICE,
-    )
+    effect = registration(ctx.session.answers, phone=ctx.event.phone, locale=ctx.session.locale,
+                          channel=ctx.event.channel)
     ctx.effects.append(effect)
-    # Provisional until the gateway has stored the farmer and fills in the real id (farmer_id 0 = not yet saved).
-    ctx.session.profile = Profile(farmer_id=0, name=effect.name, locale=effect.locale, state_id=effect.state_id,
-                                  district_id=effect.district_id, crops=dict.fromkeys(effect.crops))
+    ctx.session.profile = provisional_profile(effect)
     ctx.session.answers.clear()
     ctx.session.back.clear()
     return Go("main", remember=False)

@@ -1,7 +1,7 @@
 """A caller whose session dropped mid-flow a few minutes ago may continue where they were."""
 from __future__ import annotations
 
-from dialogs.engine import Ctx
+from dialogs.context import Ctx
 from dialogs.model import Session
 from dialogs.screens import Choice, Go, Menu
 from dialogs.texts import N_

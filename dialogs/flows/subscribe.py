@@ -1,8 +1,10 @@
 """Subscribe to a paid advisory plan: choose, confirm, get a UPI payment link by SMS."""
 from __future__ import annotations
 
+from datetime import date
+
+from dialogs.context import Ctx
 from dialogs.effects import StartPayment
-from dialogs.engine import Ctx
 from dialogs.flows.common import label
 from dialogs.screens import Choice, End, Go, Menu
 from dialogs.texts import N_
@@ -23,11 +25,16 @@ def confirm_params(ctx: Ctx) -> dict:
     return {"plan": label(ctx, plan), "price": ctx.t.money(plan.price_minor // 100), "days": plan.duration_days}
 
 
+def subscription(*, farmer_id: int, plan: str, channel: str, day: date) -> StartPayment:
+    """A plan bought: its payment link goes out by SMS. One pending payment per farmer, plan and (the farmers')
+    day, however often they confirm, on whichever channel: the key makes it so."""
+    return StartPayment(farmer_id=farmer_id, plan_code=plan, channel=channel,
+                        idempotency_key=f"subscribe:{farmer_id}:{plan}:{day:%Y-%m-%d}")
+
+
 def start_payment(ctx: Ctx, _value) -> Go:
-    """One pending payment per farmer, plan and day, however often they confirm: the key makes it so."""
-    plan, farmer_id = ctx.session.answers["plan"], ctx.profile.farmer_id
-    ctx.effects.append(StartPayment(farmer_id=farmer_id, plan_code=plan, channel=ctx.event.channel,
-                                    idempotency_key=f"subscribe:{farmer_id}:{plan}:{ctx.now:%Y-%m-%d}"))
+    ctx.effects.append(subscription(farmer_id=ctx.profile.farmer_id, plan=ctx.session.answers["plan"],
+                                    channel=ctx.event.channel, day=ctx.services.today()))
     return Go("subscribe_done")
 
 

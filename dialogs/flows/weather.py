@@ -1,7 +1,7 @@
 """A 3-day forecast for the farmer's district with one farming hint."""
 from __future__ import annotations
 
-from dialogs.engine import Ctx
+from dialogs.context import Ctx
 from dialogs.flows.common import label
 from dialogs.screens import Info
 from dialogs.services import DayWeather, ServiceUnavailable

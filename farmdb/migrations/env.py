@@ -1,10 +1,13 @@
-"""Alembic environment. The URL comes from the caller (`kheti db upgrade`) or from the service settings, never from
-alembic.ini, so there is one source of truth for where the database is."""
+"""Alembic environment. The URL comes from the caller (`kheti db upgrade`), or, for a bare `alembic` command (a
+contributor's `alembic revision --autogenerate`), from DATABASE_URL and VAR_DIR as the service reads them; never
+from alembic.ini, so there is one source of truth for where the database is."""
 from __future__ import annotations
+
+import os
 
 from alembic import context
 
-from farmdb.db import make_engine
+from farmdb.db import default_url, make_engine
 from farmdb.models import Base
 
 config = context.config
@@ -14,8 +17,7 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from gateway.settings import Settings
-    return Settings.from_env().sqlalchemy_url
+    return os.environ.get("DATABASE_URL", "").strip() or default_url(os.environ.get("VAR_DIR", "").strip() or "var")
 
 
 def run_migrations_offline() -> None:

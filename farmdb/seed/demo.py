@@ -13,9 +13,10 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from farmdb.models import Crop, District, Farmer, FarmerCrop, Mandi, MarketPrice, WeatherForecast
+from farmdb.models import Crop, District, DltTemplate, Farmer, FarmerCrop, Mandi, MarketPrice, WeatherForecast
 from farmdb.seed.upsert import Upserter
 from farmdb.types import utcnow
+from locales.dlt import catalogue_templates
 
 PRICE_DAYS = 7
 FORECAST_DAYS = 7
@@ -103,11 +104,6 @@ def load_dlt_templates(session: Session) -> int:
     """Our catalogue's SMS texts as demo DLT templates, so messages to Indian numbers pass the DLT check on the
     embedded default. A real deployment registers the same texts on its DLT portal (`kheti dlt templates`) and
     records the real ids with `kheti dlt add`; demo rows never overwrite registered ones."""
-    import hashlib
-
-    from farmdb.models import DltTemplate
-    from farmdb.seed.upsert import Upserter
-    from workers.dlt import catalogue_templates
     rows = Upserter(session, DltTemplate, ["template_id"])
     seen = set()
     for catalogue, message_id, category, text in catalogue_templates():

@@ -1,4 +1,5 @@
-"""Africa's Talking: USSD (and, with later issues, SMS and voice) callbacks.
+"""Africa's Talking, inbound: USSD, SMS (messages, delivery reports, bulk opt-outs) and voice callbacks, one module
+each; its outbound side is service.providers.africastalking.
 
 AT does not sign its callbacks, so every /africastalking/* URL must carry the secret AT_WEBHOOK_TOKEN as ?token=
 (compared in constant time); a request without it gets 403 before anything is read or stored.
@@ -10,14 +11,29 @@ import logging
 
 from flask import Blueprint, abort, current_app, request
 
-from gateway.inputs import required  # noqa: F401  (the routes of this package use it from here)
+from gateway.africastalking import sms, ussd, voice
 
 log = logging.getLogger(__name__)
-bp = Blueprint("africastalking", __name__, url_prefix="/africastalking")
+
+ROUTES = (
+    ("/ussd", ussd.ussd_hop),
+    ("/ussd/events", ussd.ussd_session_ended),
+    ("/sms", sms.inbound_sms),
+    ("/sms/delivery", sms.sms_delivery_report),
+    ("/sms/optout", sms.sms_opt_out),
+    ("/voice", voice.voice),
+)
 
 
-@bp.before_request
-def _check_token():
+def blueprint() -> Blueprint:
+    bp = Blueprint("africastalking", __name__, url_prefix="/africastalking")
+    bp.before_request(check_token)
+    for rule, view in ROUTES:
+        bp.add_url_rule(rule, view_func=view, methods=["POST"])
+    return bp
+
+
+def check_token():
     expected = current_app.config["KHETI_SETTINGS"].at_webhook_token
     if expected is None:
         return None  # development only: create_app warned at start-up
@@ -26,6 +42,3 @@ def _check_token():
         log.warning("Africa's Talking callback refused: bad or missing token", extra={"path": request.path})
         abort(403, description="missing or wrong token")
     return None
-
-
-from gateway.africastalking import delivery, sms, ussd, voice  # noqa: E402,F401  (routes register on bp)

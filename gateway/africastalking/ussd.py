@@ -1,25 +1,24 @@
 """USSD over Africa's Talking: POST /africastalking/ussd (a hop) and /africastalking/ussd/events (session ended).
 
 A hop: form fields sessionId, serviceCode, phoneNumber, networkCode, text; answer text/plain "CON ..." or "END ...".
-`text` is every input of the session joined by '*'; only what is new since the last hop is given to the dialogs.
+`text` is every input of the session joined by '*' (AT's own way, read here and nowhere else): only what is new
+since the last hop is given to the dialogs.
 """
 from __future__ import annotations
 
 import logging
 
-import redis
-from flask import Response, current_app, request
+from flask import Response, request
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from dialogs.model import Event
-from dialogs.store import Busy, Stored
+from dialogs.store import Stored
 from dialogs.texts import N_, texts
-from dialogs.ussd import new_input
 from farmdb.models import UssdSession
 from farmdb.phones import InvalidPhoneNumber, mask_phone, to_e164
-from gateway.africastalking import bp, required
-from gateway.inputs import clean
+from gateway import context
+from gateway.forms import clean, required
+from service.conversations import UNAVAILABLE, Conversations
 
 log = logging.getLogger(__name__)
 
@@ -28,26 +27,25 @@ def _text(body: str) -> Response:
     return Response(body, mimetype="text/plain")
 
 
-@bp.post("/ussd")
 def ussd_hop():
     form = request.form
     required(form, "sessionId", "serviceCode", "phoneNumber")
-    settings = current_app.config["KHETI_SETTINGS"]
-    conversations = current_app.extensions["kheti_conversations"]
+    config = context.settings()
     try:
-        phone = to_e164(form["phoneNumber"], settings.default_region)
+        phone = to_e164(form["phoneNumber"], config.default_region)
     except InvalidPhoneNumber as exc:
         log.warning("USSD hop with an unusable phone number: %s", exc)
-        return _text("END " + texts(settings.default_locale, latin=True)(N_("ussd.bad_phone")))
-    latin = form.get("networkCode", "") not in settings.ussd_ucs2_networks
+        return _text("END " + texts(config.default_locale, latin=True)(N_("ussd.bad_phone")))
+    latin = form.get("networkCode", "") not in config.ussd_ucs2_networks
     try:
-        return _text(_hop(conversations, form["sessionId"], phone, clean(form.get("text", "")), latin))
-    except (redis.RedisError, Busy, OperationalError) as exc:  # Redis, or the database, is out of reach
+        text = clean(form.get("text", ""))
+        return _text(_hop(context.conversations(), form["sessionId"], phone, text, latin))
+    except UNAVAILABLE as exc:  # Redis, or the database, is out of reach
         log.error("USSD hop refused, a backend is unavailable: %s: %s", type(exc).__name__, exc)
-        return _text("END " + texts(settings.default_locale, latin=True)(N_("ussd.busy")))
+        return _text("END " + texts(config.default_locale, latin=True)(N_("ussd.busy")))
 
 
-def _hop(conversations, session_id: str, phone: str, text: str, latin: bool) -> str:
+def _hop(conversations: Conversations, session_id: str, phone: str, text: str, latin: bool) -> str:
     with conversations.ussd_sessions.hop(phone) as hop:
         stored = hop.stored
         same = stored is not None and stored.session_id == session_id
@@ -73,21 +71,18 @@ def _hop(conversations, session_id: str, phone: str, text: str, latin: bool) -> 
         return body
 
 
-@bp.post("/ussd/events")
 def ussd_session_ended():
     """Kept as a session log; AT retries until it gets a 200, so the same sessionId is stored once."""
     form = request.form
     required(form, "sessionId", "status")
-    settings = current_app.config["KHETI_SETTINGS"]
     try:
-        phone = to_e164(form.get("phoneNumber", ""), settings.default_region)
+        phone = to_e164(form.get("phoneNumber", ""), context.settings().default_region)
     except InvalidPhoneNumber:
         phone = "unknown"
-    backends = current_app.extensions["kheti"]
     # Only farmers who consented are kept by number and words; other callers (strangers, those who declined or
     # withdrew) are logged with the number masked and without what they typed or saw.
-    consented = current_app.extensions["kheti_conversations"].ussd_services.profile(phone) is not None
-    with backends.sessions() as db, db.begin():
+    consented = context.conversations().ussd_services.profile(phone) is not None
+    with context.service().backends.sessions() as db, db.begin():
         row = db.scalar(select(UssdSession).where(UssdSession.session_id == form["sessionId"]))
         if row is None:
             row = UssdSession(session_id=form["sessionId"])
@@ -110,3 +105,20 @@ def _int(value: str | None) -> int | None:
         return int(float(value)) if value not in (None, "") else None
     except ValueError:
         return None
+
+
+def new_input(history: str | None, text: str) -> tuple[str, str]:
+    """What the caller just typed, from AT's `text` (all inputs of the session joined by '*') and the history we
+    saw on the previous hop. Returns (kind, input): kind is "first" (no history yet), "input", "repeat" (the same
+    hop again) or "stale" (history we do not know: start afresh). A '*' typed inside an answer stays in it."""
+    if history is None:
+        return ("first", "") if text == "" else ("stale", "")
+    if text == history:
+        return "repeat", ""
+    if history == "":
+        return "input", text
+    if text.startswith(history + "*"):
+        return "input", text[len(history) + 1:]
+    if history.startswith(text):
+        return "repeat", ""  # a late copy of an earlier hop: answer with where the session is now
+    return "stale", ""

@@ -20,12 +20,15 @@ from sqlalchemy import select
 
 from dialogs.texts import N_, Phrase, texts
 from farmdb.models import CallLog
-from gateway import calls
-from gateway.africastalking import bp, required
-from gateway.calls import Heard, Turn
-from gateway.missed_calls import missed_call
-from gateway.inputs import clean, sender_phone
+from gateway import context
+from gateway.forms import clean, required, sender_phone
+from locales import SOURCE
 from nlu.transliterate import to_latin
+from service.call_log import log_call, note_call, note_screen
+from service.calls import Heard, Turn, take_turn
+from service.conversations import UNAVAILABLE
+from service.missed_calls import missed_call
+from service.providers.africastalking import NAME
 
 log = logging.getLogger(__name__)
 
@@ -33,27 +36,25 @@ GATHER_TIMEOUT_S = 6
 RECORD_MAX_S = 60
 
 
-@bp.post("/voice")
 def voice():
     form = request.form
     required(form, "sessionId", "isActive")
-    conversations = current_app.extensions["kheti_conversations"]
+    service, conversations = context.service(), context.conversations()
     call_id = form["sessionId"][:64]
     if form["isActive"] == "0":
-        return _ended(conversations, call_id, form)
-    settings = conversations.settings
+        return _ended(service.backends, call_id, form)
+    settings = service.settings
     turn_kind = request.args.get("turn")
     outbound = form.get("direction", "").lower() == "outbound"
     line = settings.at_voice_number if outbound else form.get("destinationNumber", "")
     if turn_kind is None and not outbound and line in settings.missed_call_numbers:
-        missed_call(conversations, provider="africastalking", call_id=call_id, caller=form.get("callerNumber", ""),
-                    line=line)
+        missed_call(service, provider=NAME, call_id=call_id, caller=form.get("callerNumber", ""), line=line)
         return _xml(_response(ET.Element("Reject")))
     try:
         # Our call-back: the worker logged it when placing the call, with the farmer's number (AT's direction says
         # so even when AT is quicker than that write; callerNumber is then the farmer, as AT documents it). Asked on
         # a call's first webhook, and on an outbound call's: a farmer's own call needs no database read per turn.
-        callback = _callback_phone(conversations, call_id) if turn_kind is None or outbound else None
+        callback = _callback_phone(service.backends, call_id) if turn_kind is None or outbound else None
         outbound = outbound or callback is not None
         if callback is not None:
             phone, line = callback, settings.at_voice_number
@@ -62,22 +63,21 @@ def voice():
             phone = sender_phone(form["callerNumber"], "callerNumber")
         heard = _heard(form, turn_kind)
         if heard.kind == "start":
-            calls.log_call(conversations, provider="africastalking", call_id=call_id,
-                           kind="callback" if outbound else "hotline", direction="outbound" if outbound else "inbound",
-                           phone=phone, line=line, status="in-progress")
-        turn = calls.take_turn(conversations, call_id, phone, heard, callback=outbound)
-    except calls.UNAVAILABLE as exc:
+            log_call(service.backends, provider=NAME, call_id=call_id, kind="callback" if outbound else "hotline",
+                     direction="outbound" if outbound else "inbound", phone=phone, line=line, status="in-progress")
+        turn = take_turn(conversations, call_id, phone, heard, callback=outbound)
+    except UNAVAILABLE as exc:
         log.error("call turn refused, a backend is unavailable: %s: %s", type(exc).__name__, exc)
         locale = settings.default_locale
         return _xml(_response(*_speak([texts(locale, latin=False)(N_("voice.busy"))], locale)))
-    calls.note_screen(conversations, provider="africastalking", call_id=call_id, screen=turn.screen)
+    note_screen(service.backends, provider=NAME, call_id=call_id, screen=turn.screen)
     return _xml(render(turn))
 
 
-def _callback_phone(conversations, call_id: str) -> str | None:
+def _callback_phone(backends, call_id: str) -> str | None:
     """The farmer's number when this is one of our call-backs (the workers logged it when placing the call)."""
-    with conversations.backends.sessions() as db:
-        return db.scalar(select(CallLog.phone).where(CallLog.provider == "africastalking",
+    with backends.sessions() as db:
+        return db.scalar(select(CallLog.phone).where(CallLog.provider == NAME,
                                                      CallLog.call_id == call_id, CallLog.kind == "callback"))
 
 
@@ -115,9 +115,9 @@ def _redirect(turn_kind: str) -> ET.Element:
 
 def _speak(phrases, locale: str) -> list[ET.Element]:
     """English is said; Hindi and Marathi are played, all phrases as one assembled clip."""
-    if locale != "en":
+    if locale != SOURCE:
         audio = current_app.extensions.get("kheti_voice_audio")
-        url = audio.prompt_url(list(phrases), locale) if audio is not None else None
+        url = audio.prompt_url(list(phrases), locale, request.url_root) if audio is not None else None
         if url:
             return [ET.Element("Play", url=url)]
         log.warning("no recorded prompt for this turn: saying it in English (run kheti voice build-prompts)",
@@ -131,7 +131,7 @@ def _speak(phrases, locale: str) -> list[ET.Element]:
 def _in_english(phrase: str) -> str:
     """The English wording; names and dates already in Devanagari are read in Latin letters ("kaandaa")."""
     if isinstance(phrase, Phrase):
-        english = texts("en", latin=False)
+        english = texts(SOURCE, latin=False)
         phrase = english(phrase.key, **{k: _in_english(v) if isinstance(v, str) else v
                                         for k, v in phrase.params.items()})
     return _DEVANAGARI.sub(lambda m: to_latin(m.group()), phrase)
@@ -141,7 +141,7 @@ _DEVANAGARI = re.compile(r"[\u0900-\u097f]+")
 
 
 def _url(turn_kind: str) -> str:
-    settings = current_app.config["KHETI_SETTINGS"]
+    settings = context.settings()
     base = settings.public_base_url or request.host_url.rstrip("/")
     query = {"turn": turn_kind}
     if settings.at_webhook_token:
@@ -160,16 +160,16 @@ def _xml(response: ET.Element) -> Response:
     return Response(body, mimetype="application/xml")
 
 
-def _ended(conversations, call_id: str, form) -> Response:
+def _ended(backends, call_id: str, form) -> Response:
     """The final notification: duration and cost close the call log. AT repeats it until it gets a 200."""
     duration = form.get("durationInSeconds", "")
     try:
         cost = Decimal(form.get("amount", "")) if form.get("amount") else None
     except InvalidOperation:
         cost = None
-    known = calls.note_call(conversations, provider="africastalking", call_id=call_id, status="completed",
-                            final=True, duration_s=int(duration) if duration.isdigit() else None, cost=cost,
-                            currency=(form.get("currencyCode") or "")[:3] or None)
+    known = note_call(backends, provider=NAME, call_id=call_id, status="completed", final=True,
+                      duration_s=int(duration) if duration.isdigit() else None, cost=cost,
+                      currency=(form.get("currencyCode") or "")[:3] or None)
     if not known:
         log.info("end of a call we have no log of")
     return Response(status=200)

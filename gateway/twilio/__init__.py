@@ -1,8 +1,9 @@
-"""Twilio: SMS and calls. Every request is verified against X-Twilio-Signature with
-TWILIO_AUTH_TOKEN before anything is read or stored; a request that fails gets 403.
+"""Twilio, inbound: SMS (messages and status callbacks) and calls (the call, its Gather and Record actions, its
+status), one module each; its outbound side is service.providers.twilio.
 
-The signature covers the URL Twilio called. Behind a proxy or load balancer Flask sees another URL, so when
-PUBLIC_BASE_URL is set the URL is rebuilt from it (path and query as received).
+Every request is verified against X-Twilio-Signature with TWILIO_AUTH_TOKEN before anything is read or stored; a
+request that fails gets 403. The signature covers the URL Twilio called. Behind a proxy or load balancer Flask sees
+another URL, so when PUBLIC_BASE_URL is set the URL is rebuilt from it (path and query as received).
 """
 from __future__ import annotations
 
@@ -11,8 +12,24 @@ import logging
 from flask import Blueprint, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
+from gateway.twilio import sms, voice
+
 log = logging.getLogger(__name__)
-bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+
+ROUTES = (
+    ("/sms", sms.inbound_sms),
+    ("/sms/status", sms.sms_status),
+    ("/voice", voice.voice),
+    ("/voice/status", voice.voice_status),
+)
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+    bp.before_request(check_signature)
+    for rule, view in ROUTES:
+        bp.add_url_rule(rule, view_func=view, methods=["POST"])
+    return bp
 
 
 def public_url() -> str:
@@ -23,8 +40,7 @@ def public_url() -> str:
     return base + request.path + (f"?{query}" if query else "")
 
 
-@bp.before_request
-def _check_signature():
+def check_signature():
     token = current_app.config["KHETI_SETTINGS"].twilio_auth_token
     if token is None:
         log.warning("Twilio callback refused: TWILIO_AUTH_TOKEN is not set")
@@ -35,6 +51,3 @@ def _check_signature():
         log.warning("Twilio callback refused: bad signature", extra={"path": request.path})
         abort(403, description="invalid X-Twilio-Signature")
     return None
-
-
-from gateway.twilio import sms, status, voice  # noqa: E402,F401  (routes register on bp)

@@ -11,49 +11,50 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, current_app, request
+from flask import Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from dialogs.texts import N_, texts
-from gateway import calls
-from gateway.calls import Heard, Turn
-from gateway.missed_calls import missed_call
-from gateway.inputs import clean, required, sender_phone
-from gateway.twilio import bp
+from gateway import context
+from gateway.forms import clean, required, sender_phone
+from locales.languages import language
+from service.call_log import log_call, note_call, note_screen
+from service.calls import Heard, Turn, take_turn
+from service.conversations import UNAVAILABLE
+from service.missed_calls import missed_call
+from service.providers.twilio import NAME
 
 log = logging.getLogger(__name__)
 
-LANGUAGES = {"en": "en-IN", "hi": "hi-IN", "mr": "mr-IN"}
 FINAL = {"completed", "busy", "failed", "no-answer", "canceled"}
 GATHER_TIMEOUT_S = 6
 RECORD_MAX_S = 60
 MAX_HINTS = 80  # Twilio reads a bounded list of hint phrases
 
 
-@bp.post("/voice")
 def voice():
     form = request.form
     required(form, "CallSid", "From", "To")
-    conversations = current_app.extensions["kheti_conversations"]
-    settings = conversations.settings
+    service, conversations = context.service(), context.conversations()
+    settings = service.settings
     outbound = form.get("Direction", "inbound").startswith("outbound")
     line = form["From"] if outbound else form["To"]
     call_id, turn_kind = form["CallSid"], request.args.get("turn")
     if turn_kind is None and not outbound and line in settings.missed_call_numbers:
-        missed_call(conversations, provider="twilio", call_id=call_id, caller=form["From"], line=line)
+        missed_call(service, provider=NAME, call_id=call_id, caller=form["From"], line=line)
         return _twiml(_rejected())
     phone = sender_phone(form["To"] if outbound else form["From"], "To" if outbound else "From")
     heard = _heard(form, turn_kind)
     try:
         if heard.kind == "start":
-            calls.log_call(conversations, provider="twilio", call_id=call_id, direction="outbound" if outbound
-                           else "inbound", kind="callback" if outbound else "hotline", phone=phone, line=line,
-                           status="in-progress")  # we answer it now, whatever it was ringing as
-        turn = calls.take_turn(conversations, call_id, phone, heard, callback=outbound)
-    except calls.UNAVAILABLE as exc:
+            # Answered now, whatever it was ringing as.
+            log_call(service.backends, provider=NAME, call_id=call_id, direction="outbound" if outbound else "inbound",
+                     kind="callback" if outbound else "hotline", phone=phone, line=line, status="in-progress")
+        turn = take_turn(conversations, call_id, phone, heard, callback=outbound)
+    except UNAVAILABLE as exc:
         log.error("call turn refused, a backend is unavailable: %s: %s", type(exc).__name__, exc)
         return _twiml(_busy(settings.default_locale, settings))
-    calls.note_screen(conversations, provider="twilio", call_id=call_id, screen=turn.screen)
+    note_screen(service.backends, provider=NAME, call_id=call_id, screen=turn.screen)
     return _twiml(render(turn, settings, speech=True))
 
 
@@ -82,7 +83,8 @@ def _heard(form, turn_kind: str | None) -> Heard:
 
 def render(turn: Turn, settings, *, speech: bool) -> VoiceResponse:
     locale, prompt = turn.locale, turn.prompt
-    say = dict(language=LANGUAGES[locale], voice=dict(settings.twilio_voices).get(locale))
+    speech_locale = language(locale).speech_locale
+    say = dict(language=speech_locale, voice=dict(settings.twilio_voices).get(locale))
     response = VoiceResponse()
     if prompt.hangup:
         for phrase in prompt.phrases:
@@ -101,10 +103,10 @@ def render(turn: Turn, settings, *, speech: bool) -> VoiceResponse:
     listen = {"input": "speech"} if prompt.listen == "text" else \
         {"input": "dtmf speech" if speech else "dtmf", "num_digits": 1, "finish_on_key": ""}
     gather = response.gather(action=_action("gather"), method="POST", timeout=GATHER_TIMEOUT_S,
-                             action_on_empty_result=True, language=LANGUAGES[locale], speech_timeout="auto",
+                             action_on_empty_result=True, language=speech_locale, speech_timeout="auto",
                              hints=_hints(turn) or None, **listen)
     phrases = prompt.phrases
-    if speech and turn.screen == current_app.extensions["kheti_conversations"].dialog.home_screen:
+    if speech and turn.screen == context.conversations().dialog.home_screen:
         phrases += (texts(locale, latin=False)(N_("voice.or_say")),)  # "gehun ka bhav" goes straight there
     for phrase in phrases:
         gather.say(phrase, **say)
@@ -125,13 +127,12 @@ def _hints(turn: Turn) -> str:
 
 
 def _crop_words(locale: str) -> list[str]:
-    conversations = current_app.extensions["kheti_conversations"]
-    crops = conversations.voice_services.crops()
+    crops = context.conversations().voice_services.crops()
     return [c.label(locale, latin=False) for c in crops] + [c.label(locale, latin=True) for c in crops]
 
 
 def _action(turn_kind: str) -> str:
-    base = current_app.config["KHETI_SETTINGS"].public_base_url or request.host_url.rstrip("/")
+    base = context.settings().public_base_url or request.host_url.rstrip("/")
     return f"{base}/twilio/voice?turn={turn_kind}"
 
 
@@ -143,7 +144,7 @@ def _rejected() -> VoiceResponse:
 
 def _busy(locale: str, settings) -> VoiceResponse:
     response = VoiceResponse()
-    response.say(texts(locale, latin=False)(N_("voice.busy")), language=LANGUAGES[locale],
+    response.say(texts(locale, latin=False)(N_("voice.busy")), language=language(locale).speech_locale,
                  voice=dict(settings.twilio_voices).get(locale))
     response.hangup()
     return response
@@ -153,16 +154,14 @@ def _twiml(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="application/xml")
 
 
-@bp.post("/voice/status")
 def voice_status():
     """Twilio's call progress: kept on the call log (final statuses close it, with the duration)."""
     form = request.form
     required(form, "CallSid", "CallStatus")
     status = form["CallStatus"][:24]
     duration = form.get("CallDuration", "")
-    known = calls.note_call(current_app.extensions["kheti_conversations"], provider="twilio",
-                            call_id=form["CallSid"], status=status, final=status in FINAL,
-                            duration_s=int(duration) if duration.isdigit() else None)
+    known = note_call(context.service().backends, provider=NAME, call_id=form["CallSid"], status=status,
+                      final=status in FINAL, duration_s=int(duration) if duration.isdigit() else None)
     if not known:
         log.info("status for a call we have no log of", extra={"status": status})
     return Response(status=204)

@@ -2,8 +2,8 @@
 import pytest
 
 from dialogs.model import Option, View
-from dialogs.ussd import UssdLayout, new_input
-from workers.sms_encoding import screen_units
+from dialogs.ussd import UssdLayout
+from dialogs.encoding import screen_units
 
 NAV = (Option("0", "Back"), Option("00", "Home"))
 MORE = Option("98", "More")
@@ -72,20 +72,3 @@ def test_an_end_screen_is_never_paged_and_fits():
 def test_a_page_past_the_end_shows_the_last_page():
     view = View(lines=("x",), options=tuple(Option(str(i), "Option") for i in range(30)), nav=NAV, more=MORE)
     assert LAYOUT.render(view, 99) == "CON " + LAYOUT.pages(view)[-1]
-
-
-@pytest.mark.parametrize("history, text, expected", [
-    (None, "", ("first", "")),
-    (None, "1*2", ("stale", "")),  # a session we never saw, mid-history: start afresh
-    ("", "", ("repeat", "")),
-    ("", "1", ("input", "1")),
-    ("1", "1*2", ("input", "2")),
-    ("1*Ramesh", "1*Ramesh*21", ("input", "21")),
-    ("1", "1*Ram*esh", ("input", "Ram*esh")),  # '*' typed inside an answer stays in it
-    ("1", "1*", ("input", "")),  # an empty answer
-    ("1*2", "1*2", ("repeat", "")),
-    ("1*2*3", "1*2", ("repeat", "")),  # a late copy of an earlier hop
-    ("1*2", "9*9*9", ("stale", "")),
-])
-def test_only_the_new_input_is_read_from_the_history(history, text, expected):
-    assert new_input(history, text) == expected

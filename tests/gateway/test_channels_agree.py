@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from farmdb.models import ExpertRequest, Farmer, OutboundMessage, Payment
-from gateway.calls import Heard, take_turn
+from service.calls import Heard, take_turn
 from tests.conftest import SEED_DAY
 
 KNOWN = "+919812377001"

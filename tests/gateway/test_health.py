@@ -4,7 +4,7 @@ from sqlalchemy import text
 
 from farmdb.db import make_engine, make_sessionmaker
 from gateway import create_app
-from gateway.backends import Backends
+from service.connections import Backends
 from tests.conftest import unreachable_redis
 
 

@@ -16,7 +16,6 @@ from dialogs.texts import texts
 from farmdb.models import CallLog
 from gateway import create_app
 from tests.conftest import SEED_DAY
-from workers import runtime
 
 PHONE = "+919812345678"
 TWILIO_LINE = "+912071234567"  # a Twilio number set up as a missed-call line
@@ -38,11 +37,10 @@ def line_settings(settings):
 
 
 @pytest.fixture
-def client(line_settings, settings, backends):
-    app = create_app(line_settings, backends=backends, clock=lambda: SEED_DAY)  # installs the tasks' runtime too
+def client(line_settings, backends):
+    app = create_app(line_settings, backends=backends, clock=lambda: SEED_DAY)  # its call-backs run in-process
     app.config.update(TESTING=True)
-    yield app.test_client()
-    runtime.install(settings, backends)
+    return app.test_client()
 
 
 @pytest.fixture

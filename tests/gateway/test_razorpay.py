@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from farmdb.models import OutboundMessage, Payment, PaymentEvent, Subscription
 from gateway import create_app
 from tests.conftest import SEED_DAY
-from workers import runtime
 
 LINKS_URL = "https://api.razorpay.com/v1/payment_links"
 WEBHOOK = "/payments/razorpay/webhook"
@@ -24,14 +23,18 @@ CREATED_AT = 1763703000
 
 
 @pytest.fixture
-def app(settings, backends):
-    """The gateway with PAYMENT_PROVIDER=razorpay; the suite's own settings come back afterwards."""
-    razorpay = replace(settings, payment_provider="razorpay", razorpay_key_id="rzp_test_1DP5mmOlF5G5ag",
-                       razorpay_key_secret="key-secret", razorpay_webhook_secret=SECRET)
-    app = create_app(razorpay, backends=backends, clock=lambda: SEED_DAY)
+def service(make_service):
+    """The gateway's Service with PAYMENT_PROVIDER=razorpay."""
+    service, _ = make_service(payment_provider="razorpay", razorpay_key_id="rzp_test_1DP5mmOlF5G5ag",
+                              razorpay_key_secret="key-secret", razorpay_webhook_secret=SECRET)
+    return service
+
+
+@pytest.fixture
+def app(service):
+    app = create_app(service=service, clock=lambda: SEED_DAY)
     app.config.update(TESTING=True)
-    yield app
-    runtime.install(settings, backends)
+    return app
 
 
 @pytest.fixture

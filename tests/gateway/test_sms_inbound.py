@@ -309,7 +309,7 @@ def test_two_quick_replies_in_a_registration_are_read_one_after_the_other(app, d
 
 
 def test_a_busy_conversation_is_a_503_so_the_provider_delivers_it_again(client, farmer, backends, db):
-    from gateway.sms_inbox import chat_key
+    from service.conversations import chat_key
     backends.redis.set(chat_key("+919812345678") + ":lock", "another worker", px=15000)
     import dialogs.store
     original, dialogs.store.LOCK_WAIT_S = dialogs.store.LOCK_WAIT_S, 0.05

@@ -8,7 +8,7 @@ import pytest
 
 from dialogs.texts import texts
 from dialogs.voice import SPOKEN
-from gateway.calls import Heard, take_turn
+from service.calls import Heard, take_turn
 
 NEVER_PRESS = {("account_delete", "1")}  # erasing the farmer would end the crawl of everything after it
 DEVANAGARI = re.compile("[\u0900-\u097f]")

@@ -6,7 +6,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from dialogs.texts import CATALOGUES
-from workers.sms_encoding import is_gsm7
+from dialogs.encoding import is_gsm7
 
 LOCALES = Path(__file__).parents[2] / "locales"
 

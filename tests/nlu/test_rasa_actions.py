@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from farmdb.models import ExpertRequest
 from nlu.rasa_actions import ACTIONS, executor
+from service.sms_inbox import rasa_answer
 
 
 def action_call(action, text, intent, entities=(), sender="+919812345678", slots=None):
@@ -33,7 +34,7 @@ def action_call(action, text, intent, entities=(), sender="+919812345678", slots
 
 @pytest.fixture
 def actions(app):
-    return executor(lambda: app.extensions["kheti_conversations"])
+    return executor(lambda: rasa_answer(app.extensions["kheti_conversations"]))
 
 
 def responses(actions, call) -> list[dict]:

@@ -5,14 +5,13 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from farmdb.models import Broadcast, District, Farmer, FarmerCrop, OutboundMessage, WeatherForecast
-from workers.alerts import send_stage_advisories, send_weather_alerts
 
 DAY = date(2027, 1, 10)  # no seeded forecast this far ahead: each test writes its own
 
 
 @pytest.fixture(autouse=True)
-def _runtime(app, clock):
-    """In-process tasks, console sender, noon in India."""
+def _noon(clock):
+    """In-process tasks (the tasks fixture), console sender, noon in India."""
 
 
 @pytest.fixture
@@ -40,7 +39,7 @@ def _sms(sessions, purpose) -> list[OutboundMessage]:
 
 
 def test_heavy_rain_tomorrow_is_announced_once_to_the_district_in_each_language(sessions, register_farmer,
-                                                                                forecast):
+                                                                                forecast, tasks):
     marathi = register_farmer(phone="+919800000011", locale="mr", district="Nashik")
     english = register_farmer(phone="+919800000012", locale="en", district="Nashik")
     register_farmer(phone="+919800000013", locale="en", district="Pune")
@@ -52,7 +51,7 @@ def test_heavy_rain_tomorrow_is_announced_once_to_the_district_in_each_language(
     forecast("Pune", DAY, rain_mm=20)
     forecast("Pune", DAY + timedelta(days=1), rain_mm=30)
 
-    counts = send_weather_alerts(today=DAY.isoformat())
+    counts = tasks.send_weather_alerts(today=DAY.isoformat())
     assert counts["alerts"] == 1
     with sessions() as db:  # the seeded demo farmer lives in Nashik too, unless an earlier test removed him
         demo = db.scalar(select(Farmer.id).where(Farmer.phone == "+919876543210"))
@@ -65,35 +64,35 @@ def test_heavy_rain_tomorrow_is_announced_once_to_the_district_in_each_language(
     assert all(r.status == "sent" and r.category == "service_implicit" and r.template_id for r in rows.values())
 
     # The next morning the same storm is "today": it is not announced again.
-    assert send_weather_alerts(today=(DAY + timedelta(days=1)).isoformat())["alerts"] == 0
+    assert tasks.send_weather_alerts(today=(DAY + timedelta(days=1)).isoformat())["alerts"] == 0
     assert len([r for r in _sms(sessions, "weather_alert") if r.farmer_id != demo]) == 2
 
 
-def test_a_heat_wave_makes_a_heat_alert(sessions, register_farmer, forecast):
+def test_a_heat_wave_makes_a_heat_alert(sessions, register_farmer, forecast, tasks):
     register_farmer(phone="+919800000021", locale="hi", district="Nashik")
     forecast("Nashik", DAY, temp_max_c=46.2)
-    assert send_weather_alerts(today=DAY.isoformat())["alerts"] == 1
+    assert tasks.send_weather_alerts(today=DAY.isoformat())["alerts"] == 1
     [row] = _sms(sessions, "weather_alert")
     assert "46°C" in row.body and "लू" in row.body
 
 
-def test_ordinary_weather_sends_nothing(sessions, register_farmer, forecast):
+def test_ordinary_weather_sends_nothing(sessions, register_farmer, forecast, tasks):
     register_farmer(phone="+919800000031", locale="en", district="Nashik")
     forecast("Nashik", DAY, rain_mm=64.4, temp_max_c=44.9)  # just under both thresholds
-    assert send_weather_alerts(today=DAY.isoformat())["alerts"] == 0
+    assert tasks.send_weather_alerts(today=DAY.isoformat())["alerts"] == 0
     assert _sms(sessions, "weather_alert") == []
 
 
-def test_crop_stage_advice_goes_once_per_stage_and_again_at_the_next(sessions, register_farmer, clock):
+def test_crop_stage_advice_goes_once_per_stage_and_again_at_the_next(sessions, register_farmer, clock, tasks):
     sown = date(2026, 6, 20)
     farmer_id = register_farmer(phone="+919800000041", locale="mr", crops=("soybean",), sown={"soybean": sown})
     register_farmer(phone="+919800000042", locale="en", crops=("soybean",))  # no sowing date: nothing to time
-    first = send_stage_advisories(today="2026-07-15")
+    first = tasks.send_stage_advisories(today="2026-07-15")
     assert first["messages"] == 1 and first["queued_today"] == 1
     [row] = _sms(sessions, "stage_advisory")
     assert row.farmer_id == farmer_id and row.body.startswith("खेती सहायक: तुमचे सोयाबीन पीक आता")
     assert row.category == "service_explicit" and row.status == "sent"
-    assert send_stage_advisories(today="2026-07-16")["queued_today"] == 0  # same stage: nothing more
+    assert tasks.send_stage_advisories(today="2026-07-16")["queued_today"] == 0  # same stage: nothing more
     with sessions() as db:  # and no empty broadcast for a morning with nothing to say
         assert db.scalar(select(Broadcast.id).where(Broadcast.key == "stage:2026-07-16")) is None
 
@@ -102,7 +101,7 @@ def test_crop_stage_advice_goes_once_per_stage_and_again_at_the_next(sessions, r
         stage_now = crop.stage_on(sown, date(2026, 7, 15))
         next_day = next(sown + timedelta(days=s["from_day"]) for s in crop.stages
                         if sown + timedelta(days=s["from_day"]) > date(2026, 7, 15))
-    assert send_stage_advisories(today=next_day.isoformat())["queued_today"] == 1
+    assert tasks.send_stage_advisories(today=next_day.isoformat())["queued_today"] == 1
     rows = _sms(sessions, "stage_advisory")
     assert len(rows) == 2 and rows[0].idempotency_key.split(":")[3] == stage_now != rows[1].idempotency_key.split(":")[3]
     with sessions() as db:

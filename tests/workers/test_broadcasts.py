@@ -7,16 +7,16 @@ import pytest
 from sqlalchemy import func, select, update
 
 from farmdb.models import Advisory, Broadcast, Crop, DltTemplate, Farmer, OutboundMessage
-from workers import broadcasts
-from workers.broadcasts import Audience, BroadcastError
-from workers.sweeper import sweep_outbox
+from service import broadcasts
+from service.broadcasts import Audience, BroadcastError
+from workers import tasks as send_tasks
 
 UTC = timezone.utc
 
 
 @pytest.fixture(autouse=True)
-def _runtime(app, clock):
-    """In-process tasks, console sender, noon in India."""
+def _noon(clock):
+    """In-process tasks (the tasks fixture), console sender, noon in India."""
 
 
 @pytest.fixture
@@ -48,10 +48,10 @@ def _messages(sessions, broadcast_id) -> dict[int, OutboundMessage]:
                                                    .where(OutboundMessage.broadcast_id == broadcast_id))}
 
 
-def test_a_cotton_advisory_reaches_nashiks_cotton_farmers_each_in_their_language(sessions, settings, village,
+def test_a_cotton_advisory_reaches_nashiks_cotton_farmers_each_in_their_language(sessions, service, village,
                                                                                  cotton_advisory):
     with sessions() as db, db.begin():
-        made, plan, new = broadcasts.advisory_broadcast(db, settings, cotton_advisory, Audience(district="Nashik"))
+        made, plan, new = broadcasts.advisory_broadcast(service, db, cotton_advisory, Audience(district="Nashik"))
         broadcast_id = made.id
     assert new and plan.problems == []
     messages = _messages(sessions, broadcast_id)
@@ -66,10 +66,10 @@ def test_a_cotton_advisory_reaches_nashiks_cotton_farmers_each_in_their_language
     assert asha.idempotency_key == f"broadcast:{broadcast_id}:farmer:{village['asha']}"
 
 
-def test_the_same_broadcast_again_adds_nobody_twice(sessions, settings, village, cotton_advisory):
+def test_the_same_broadcast_again_adds_nobody_twice(sessions, service, village, cotton_advisory):
     for attempt in range(2):
         with sessions() as db, db.begin():
-            made, _, new = broadcasts.advisory_broadcast(db, settings, cotton_advisory, Audience(district="Nashik"))
+            made, _, new = broadcasts.advisory_broadcast(service, db, cotton_advisory, Audience(district="Nashik"))
         assert new is (attempt == 0)
     with sessions() as db:
         assert db.scalar(select(func.count()).select_from(OutboundMessage)) == 2
@@ -82,18 +82,18 @@ def test_the_same_broadcast_again_adds_nobody_twice(sessions, settings, village,
     (Audience(district="pune"), {"meera"}),
     (Audience(crop="onion"), {"ravi", "john"}),  # naming a crop replaces the advisory's own
 ])
-def test_the_audience_narrows_by_state_language_district_and_crop(sessions, settings, village, cotton_advisory,
+def test_the_audience_narrows_by_state_language_district_and_crop(sessions, service, village, cotton_advisory,
                                                                   audience, who):
     with sessions() as db, db.begin():
-        made, _, _ = broadcasts.advisory_broadcast(db, settings, cotton_advisory, audience)
+        made, _, _ = broadcasts.advisory_broadcast(service, db, cotton_advisory, audience)
         broadcast_id = made.id
     assert set(_messages(sessions, broadcast_id)) == {village[name] for name in who}
 
 
-def test_the_preview_shows_recipients_segments_and_cost_and_sends_nothing(sessions, settings, village,
+def test_the_preview_shows_recipients_segments_and_cost_and_sends_nothing(sessions, service, village,
                                                                           cotton_advisory):
     with sessions() as db:
-        made, plan, new = broadcasts.advisory_broadcast(db, settings, cotton_advisory, Audience(district="Nashik"),
+        made, plan, new = broadcasts.advisory_broadcast(service, db, cotton_advisory, Audience(district="Nashik"),
                                                         dry_run=True)
     assert made is None and not new
     assert [(p.locale, p.recipients, p.encoding) for p in plan.languages] == [("hi", 1, "UCS-2"), ("mr", 1, "UCS-2")]
@@ -113,22 +113,22 @@ def test_the_preview_shows_recipients_segments_and_cost_and_sends_nothing(sessio
     (Audience(locale="fr"), "unknown language 'fr'"),
     (Audience(district="Pune", locale="hi"), "no consenting farmer in this audience"),
 ])
-def test_an_audience_that_cannot_be_reached_is_refused_with_the_reason(sessions, settings, village,
+def test_an_audience_that_cannot_be_reached_is_refused_with_the_reason(sessions, service, village,
                                                                        cotton_advisory, audience, problem):
     with sessions() as db, pytest.raises(BroadcastError) as refused:
-        broadcasts.advisory_broadcast(db, settings, cotton_advisory, audience)
+        broadcasts.advisory_broadcast(service, db, cotton_advisory, audience)
     assert problem in str(refused.value)
 
 
-def test_an_advisory_is_never_sent_as_service_implicit_and_must_exist(sessions, settings, cotton_advisory):
+def test_an_advisory_is_never_sent_as_service_implicit_and_must_exist(sessions, service, cotton_advisory):
     with sessions() as db:
         with pytest.raises(BroadcastError, match="never service_implicit"):
-            broadcasts.advisory_broadcast(db, settings, cotton_advisory, Audience(), category="service_implicit")
+            broadcasts.advisory_broadcast(service, db, cotton_advisory, Audience(), category="service_implicit")
         with pytest.raises(BroadcastError, match="no advisory 999999"):
-            broadcasts.advisory_broadcast(db, settings, 999999, Audience())
+            broadcasts.advisory_broadcast(service, db, 999999, Audience())
 
 
-def test_a_language_whose_text_dlt_would_drop_stops_the_whole_broadcast(sessions, settings, village,
+def test_a_language_whose_text_dlt_would_drop_stops_the_whole_broadcast(sessions, service, village,
                                                                         cotton_advisory):
     with sessions() as db, db.begin():
         db.execute(update(DltTemplate).where(DltTemplate.category == "service_explicit",
@@ -136,7 +136,7 @@ def test_a_language_whose_text_dlt_would_drop_stops_the_whole_broadcast(sessions
                    .values(active=False))
     try:
         with sessions() as db, pytest.raises(BroadcastError) as refused:
-            broadcasts.advisory_broadcast(db, settings, cotton_advisory, Audience(district="Nashik"))
+            broadcasts.advisory_broadcast(service, db, cotton_advisory, Audience(district="Nashik"))
         assert str(refused.value).startswith("mr: DLT: no registered service_explicit template")
         with sessions() as db:
             assert db.scalar(select(func.count()).select_from(Broadcast)) == 0
@@ -145,15 +145,14 @@ def test_a_language_whose_text_dlt_would_drop_stops_the_whole_broadcast(sessions
             db.execute(update(DltTemplate).values(active=True))
 
 
-def test_dispatch_goes_in_chunks_and_progress_is_counted_from_the_rows(sessions, settings, village,
+def test_dispatch_goes_in_chunks_and_progress_is_counted_from_the_rows(sessions, service, village,
                                                                        cotton_advisory, monkeypatch):
     chunks = []
-    from workers import tasks
-    real = tasks.send_batch
-    monkeypatch.setattr(tasks, "send_batch", lambda s, b, ids: chunks.append(list(ids)) or real(s, b, ids))
-    monkeypatch.setattr(broadcasts, "CHUNK", 2)
+    real = send_tasks.send_batch
+    monkeypatch.setattr(send_tasks, "send_batch", lambda s, ids: chunks.append(list(ids)) or real(s, ids))
+    monkeypatch.setattr("workers.broadcasts.CHUNK", 2)
     with sessions() as db, db.begin():
-        made, _, _ = broadcasts.advisory_broadcast(db, settings, cotton_advisory, Audience(state="Maharashtra"))
+        made, _, _ = broadcasts.advisory_broadcast(service, db, cotton_advisory, Audience(state="Maharashtra"))
         broadcast_id = made.id
     assert [len(c) for c in chunks] == [2, 1]
     with sessions() as db:
@@ -168,12 +167,12 @@ def test_dispatch_goes_in_chunks_and_progress_is_counted_from_the_rows(sessions,
     assert Decimal(status["estimated_cost"]) == Decimal("0.20") * status["segments"]
 
 
-def test_at_night_a_broadcast_waits_for_the_window_and_skips_who_stopped_meanwhile(sessions, settings, village,
-                                                                                   cotton_advisory, clock):
+def test_at_night_a_broadcast_waits_for_the_window_and_skips_who_stopped_meanwhile(sessions, service, village,
+                                                                                   cotton_advisory, clock, tasks):
     night = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)  # 01:30 in India
     clock.set(night)
     with sessions() as db, db.begin():
-        made, _, _ = broadcasts.advisory_broadcast(db, settings, cotton_advisory, Audience(district="Nashik"))
+        made, _, _ = broadcasts.advisory_broadcast(service, db, cotton_advisory, Audience(district="Nashik"))
         broadcast_id = made.id
     with sessions() as db:
         status = broadcasts.status(db, broadcast_id)
@@ -182,7 +181,7 @@ def test_at_night_a_broadcast_waits_for_the_window_and_skips_who_stopped_meanwhi
         db.execute(update(Farmer).where(Farmer.id == village["ravi"]).values(sms_opted_out=True))
     morning = datetime(2026, 11, 22, 4, 30, tzinfo=UTC)
     clock.set(morning)
-    assert sweep_outbox(now=morning.isoformat())["released"] == 2
+    assert tasks.sweep_outbox(now=morning.isoformat())["released"] == 2
     messages = _messages(sessions, broadcast_id)
     assert messages[village["asha"]].status == "sent"
     assert (messages[village["ravi"]].status, messages[village["ravi"]].last_error) == \

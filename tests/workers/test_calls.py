@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import logging
-from dataclasses import replace
 from urllib.parse import parse_qs
 
 import pytest
@@ -15,9 +14,9 @@ from celery.exceptions import Retry
 from sqlalchemy import select
 
 from farmdb.models import CallLog, Farmer
-from workers import runtime
-from workers.calls import MAX_RETRIES, RING_S, call_back
-from tests.conftest import in_worker
+from service.providers.twilio import RING_S
+from tests.conftest import TaskNames, in_worker
+from workers.calls import MAX_RETRIES
 
 PHONE = "+919812345678"
 OTHER = "+919822000111"
@@ -32,22 +31,31 @@ CALL_SID = "CA" + "a" * 32
 SESSION = "ATVId_5f2f1e5b7c0d4a3e9b8a"
 
 
-@pytest.fixture
-def call_runtime(app, settings, backends):
-    """Tasks run with both providers' credentials; the app's own settings come back afterwards."""
-    ours = replace(settings, twilio_account_sid=SID, twilio_auth_token=TOKEN, public_base_url=PUBLIC,
-                   at_username="sandbox", at_api_key="atsk_test", at_voice_number=AT_LINE, callback_period=3600)
-    runtime.install(ours, backends)
-    yield ours
-    runtime.install(settings, backends)
-
-
-def use(settings, backends, **changes):
-    runtime.install(replace(settings, **changes), backends)
+BOTH_PROVIDERS = dict(twilio_account_sid=SID, twilio_auth_token=TOKEN, public_base_url=PUBLIC, at_username="sandbox",
+                      at_api_key="atsk_test", at_voice_number=AT_LINE, callback_period=3600)
 
 
 @pytest.fixture
-def api(call_runtime):
+def booted(make_service):
+    """Tasks run in-process with both providers' credentials."""
+    return make_service(**BOTH_PROVIDERS)
+
+
+@pytest.fixture
+def call_back(tasks):
+    return tasks.call_back
+
+
+@pytest.fixture
+def with_settings(make_service):
+    """The call-back task of a Service whose settings differ: `call_back = with_settings(callback_period=120)`."""
+    def make(**changes):
+        return TaskNames(make_service(**{**BOTH_PROVIDERS, **changes})[1]).call_back
+    return make
+
+
+@pytest.fixture
+def api():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield rsps
 
@@ -87,7 +95,7 @@ def form(call) -> dict[str, list[str]]:
 # --- placing the call -----------------------------------------------------------------------------------------------
 
 def test_twilio_calls_back_from_the_number_rung_with_the_ivr_and_status_urls(sessions, api, register_farmer,
-                                                                              redis_client):
+                                                                              redis_client, call_back):
     api.post(TWILIO_URL, json=twilio_call(), status=201)
     farmer_id = register_farmer(phone=PHONE)
     assert call_back(ring(sessions, farmer_id=farmer_id)) == "queued"
@@ -107,7 +115,7 @@ def test_twilio_calls_back_from_the_number_rung_with_the_ivr_and_status_urls(ses
     assert redis_client.ttl(f"callback:{PHONE}") > 3590
 
 
-def test_africas_talking_calls_back_from_its_voice_number_and_keeps_the_session_id(sessions, api, redis_client):
+def test_africas_talking_calls_back_from_its_voice_number_and_keeps_the_session_id(sessions, api, redis_client, call_back):
     api.post(AT_URL, json=at_call(), status=201)
     assert call_back(ring(sessions, "africastalking")) == "queued"
 
@@ -122,22 +130,22 @@ def test_africas_talking_calls_back_from_its_voice_number_and_keeps_the_session_
         ("africastalking", SESSION, "outbound", PHONE, AT_LINE, None, "queued")
 
 
-def test_africas_talking_live_account_calls_the_live_api(sessions, api, call_runtime, backends):
-    use(call_runtime, backends, at_username="khetisahayak")
+def test_africas_talking_live_account_calls_the_live_api(sessions, api, with_settings):
+    call_back = with_settings(at_username="khetisahayak")
     api.post(AT_LIVE_URL, json=at_call(), status=201)
     assert call_back(ring(sessions, "africastalking")) == "queued"
     assert [c.request.url for c in api.calls] == [AT_LIVE_URL]
     assert form(api.calls[0])["username"] == ["khetisahayak"]
 
 
-def test_an_answer_in_text_is_read_too(sessions, api):
+def test_an_answer_in_text_is_read_too(sessions, api, call_back):
     api.post(AT_URL, body='{"entries": [{"phoneNumber": "%s", "status": "Queued", "sessionId": "%s"}], '
                           '"errorMessage": "None"}' % (PHONE, SESSION), status=200, content_type="text/plain")
     assert call_back(ring(sessions, "africastalking")) == "queued"
     assert [r.call_id for r in callbacks(sessions)] == [SESSION]
 
 
-def test_a_farmer_who_withdrew_consent_is_still_called_back(sessions, api, register_farmer):
+def test_a_farmer_who_withdrew_consent_is_still_called_back(sessions, api, register_farmer, call_back):
     """They asked, by ringing; consent covers advisories we push, not the call they asked for."""
     farmer_id = register_farmer(phone=PHONE)
     with sessions() as db, db.begin():
@@ -150,14 +158,14 @@ def test_a_farmer_who_withdrew_consent_is_still_called_back(sessions, api, regis
     assert len(api.calls) == 1
 
 
-def test_a_ring_we_have_no_log_of_calls_nobody(sessions, api):
+def test_a_ring_we_have_no_log_of_calls_nobody(sessions, api, call_back):
     assert call_back(987654) == "missing"
     assert len(api.calls) == 0
 
 
 # --- once per number per period -------------------------------------------------------------------------------------
 
-def test_a_number_that_rings_again_within_the_period_is_called_once(sessions, api, redis_client):
+def test_a_number_that_rings_again_within_the_period_is_called_once(sessions, api, redis_client, call_back):
     api.post(TWILIO_URL, json=twilio_call(), status=201)
     results = [call_back(ring(sessions)) for _ in range(5)]
     assert results == ["queued"] + ["skipped"] * 4
@@ -168,8 +176,8 @@ def test_a_number_that_rings_again_within_the_period_is_called_once(sessions, ap
     assert [form(c)["To"] for c in api.calls] == [[PHONE], [OTHER]]
 
 
-def test_the_period_is_shared_across_providers_and_configurable(sessions, api, call_runtime, backends, redis_client):
-    use(call_runtime, backends, callback_period=120)
+def test_the_period_is_shared_across_providers_and_configurable(sessions, api, with_settings, redis_client):
+    call_back = with_settings(callback_period=120)
     api.post(TWILIO_URL, json=twilio_call(), status=201)
     api.post(AT_URL, json=at_call(), status=201)
     assert call_back(ring(sessions, "twilio")) == "queued"
@@ -177,7 +185,7 @@ def test_the_period_is_shared_across_providers_and_configurable(sessions, api, c
     assert 110 < redis_client.ttl(f"callback:{PHONE}") <= 120
 
 
-def test_after_the_period_the_number_is_called_back_again(sessions, api, redis_client):
+def test_after_the_period_the_number_is_called_back_again(sessions, api, redis_client, call_back):
     api.post(TWILIO_URL, json=twilio_call(), status=201)
     assert call_back(ring(sessions)) == "queued"
     redis_client.delete(f"callback:{PHONE}")  # what the key's expiry does once CALLBACK_PERIOD has passed
@@ -197,7 +205,7 @@ def test_after_the_period_the_number_is_called_back_again(sessions, api, redis_c
     ("africastalking", AT_URL, dict(body=requests.ReadTimeout("read timed out"))),
 ])
 def test_a_provider_down_in_process_is_logged_and_the_number_released(sessions, api, redis_client, caplog,
-                                                                      provider, url, answer):
+                                                                      provider, url, answer, call_back):
     api.post(url, **answer)
     with caplog.at_level(logging.ERROR, logger="workers.calls"):
         assert call_back(ring(sessions, provider)) == "failed"
@@ -220,7 +228,7 @@ def test_a_provider_down_in_process_is_logged_and_the_number_released(sessions, 
                                     status=200), "Africa's Talking placed no call: Invalid callerId: +254*****2300"),
 ])
 def test_a_permanent_refusal_is_logged_and_not_retried(sessions, api, redis_client, caplog, provider, url, answer,
-                                                       reason):
+                                                       reason, call_back):
     api.post(url, **answer)
     with caplog.at_level(logging.ERROR, logger="workers.calls"):
         assert call_back(ring(sessions, provider)) == "failed"
@@ -231,21 +239,21 @@ def test_a_permanent_refusal_is_logged_and_not_retried(sessions, api, redis_clie
 
 @pytest.mark.parametrize("provider, missing, setting", [
     ("twilio", dict(public_base_url=None), "PUBLIC_BASE_URL must be set to call back over twilio"),
-    ("twilio", dict(twilio_auth_token=None), "TWILIO_AUTH_TOKEN must be set to call back over twilio"),
+    ("twilio", dict(twilio_auth_token=None), "TWILIO_AUTH_TOKEN must be set to use twilio"),
     ("africastalking", dict(at_voice_number=None), "AT_VOICE_NUMBER must be set to call back over africastalking"),
     ("africastalking", dict(at_username=None, at_api_key=None),
-     "AT_USERNAME and AT_API_KEY must be set to call back over africastalking"),
+     "AT_USERNAME and AT_API_KEY must be set to use africastalking"),
 ])
-def test_a_missing_setting_fails_clearly_without_calling(sessions, api, call_runtime, backends, caplog, redis_client,
+def test_a_missing_setting_fails_clearly_without_calling(sessions, api, with_settings, caplog, redis_client,
                                                          provider, missing, setting):
-    use(call_runtime, backends, **missing)
+    call_back = with_settings(**missing)
     with caplog.at_level(logging.ERROR, logger="workers.calls"):
         assert call_back(ring(sessions, provider)) == "failed"
     assert len(api.calls) == 0 and setting in caplog.text
     assert redis_client.get(f"callback:{PHONE}") is None
 
 
-def test_a_failed_ring_does_not_release_a_later_rings_claim(sessions, api, redis_client):
+def test_a_failed_ring_does_not_release_a_later_rings_claim(sessions, api, redis_client, call_back):
     """The claim is released only if it is still this ring's: another ring may hold it by now."""
     api.post(TWILIO_URL, json={"code": 20500, "message": "Internal Server Error", "status": 500}, status=500)
     redis_client.set(f"callback:{PHONE}", "999", ex=3600)
@@ -256,7 +264,7 @@ def test_a_failed_ring_does_not_release_a_later_rings_claim(sessions, api, redis
 # --- in a worker: retried with backoff, then released ---------------------------------------------------------------
 
 @pytest.fixture
-def as_worker(monkeypatch):
+def as_worker(call_back, monkeypatch):
     """Run the task as a worker would; `as_worker.scheduled` holds the retries it schedules."""
     return in_worker(call_back, monkeypatch)
 
@@ -306,7 +314,7 @@ def test_a_redelivered_first_try_does_not_ring_the_farmer_twice(sessions, api, a
     assert len(api.calls) == 1
 
 
-def test_a_database_blip_after_the_call_is_placed_is_waited_out(sessions, api, monkeypatch):
+def test_a_database_blip_after_the_call_is_placed_is_waited_out(sessions, api, monkeypatch, service, call_back):
     """The provider is ringing the farmer: the row must be written (AT's webhook looks for it), not the task retried
     (that would ring them twice)."""
     from sqlalchemy.exc import OperationalError
@@ -314,7 +322,7 @@ def test_a_database_blip_after_the_call_is_placed_is_waited_out(sessions, api, m
     from workers import calls
     api.post(AT_URL, json=at_call(), status=201)
     ring_id = ring(sessions, "africastalking")
-    _, backends = runtime.current()
+    backends = service.backends
     real, failures = backends.sessions, []
 
     def flaky():

@@ -2,8 +2,9 @@
 Africa's Talking answered by `responses`, so the SDK's own HTTP code runs inside the worker.
 
 The worker is a thread of this process (pool "solo", or "threads" where two deliveries should race), so `responses`
-intercepts its calls too and the runtime installed here is the one its tasks read. The broker is Redis db 13 of
-TEST_REDIS_URL's server (12 if the tests' own db is 13), flushed around each test.
+intercepts its calls too. Each test boots its own Service and task app, pointed at the broker: Redis db 13 of
+TEST_REDIS_URL's server (12 if the tests' own db is 13), flushed around each test. Nothing here sleeps to let
+something happen or not: each test waits for a condition (rows settled, tasks run to their end).
 
 Needs both TEST_DATABASE_URL and TEST_REDIS_URL (CI sets them); skipped otherwise.
 """
@@ -15,8 +16,8 @@ import os
 import threading
 import time
 import warnings
+from collections import Counter
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -35,21 +36,18 @@ from sqlalchemy import func, select  # noqa: E402
 
 from farmdb.models import Advisory, Crop, OutboundMessage  # noqa: E402
 from farmdb.types import utcnow  # noqa: E402
-from gateway.settings import _send_windows  # noqa: E402
-from workers import runtime  # noqa: E402
-from workers.broadcasts import Audience, advisory_broadcast, dispatch_broadcast  # noqa: E402
-from workers.celery_app import celery  # noqa: E402
-from workers.outbox import queue_sms  # noqa: E402
-from workers.sweeper import sweep_outbox  # noqa: E402
-from workers.tasks import send_sms  # noqa: E402
+from service.broadcasts import Audience, advisory_broadcast  # noqa: E402
+from service.outbox import queue_sms  # noqa: E402
+from service.tasks import DISPATCH_BROADCAST, SEND_SMS  # noqa: E402
+from service.variables import _send_windows  # noqa: E402
+from workers.sweeper import SWEEP_OUTBOX  # noqa: E402
+from workers.tasks import SEND_BULK  # noqa: E402
 
 AT_URL = "https://api.sandbox.africastalking.com/version1/messaging"
 PHONE = "+919812345678"
 QUEUES = ["sms.priority", "sms.bulk", "default"]
 WAIT_S = 15.0  # the longest any test waits for its rows; they normally settle in well under a second
 
-# Everything configure() and these tests change on the shared app; put back as found after each test.
-_CONF_KEYS = ("broker_url", "task_always_eager", "task_eager_propagates", "timezone", "beat_schedule")
 _LOG_ENV = ("CELERY_LOG_LEVEL", "CELERY_LOG_FILE")
 
 
@@ -75,11 +73,18 @@ def broker():
 
 
 @pytest.fixture
-def worker_settings(settings, database_url):
-    """Settings of a deployment with a broker, sending through Africa's Talking (sandbox, header KHETIS so the demo
-    DLT templates match) and with no send window, so nothing here depends on the wall clock."""
-    return replace(settings, celery_broker_url=BROKER_URL, sms_provider="africastalking", at_username="sandbox",
-                   at_api_key="atsk_test", at_sender_id="KHETIS", send_windows=_send_windows(""))
+def booted(make_service, broker):
+    """A deployment with a broker, sending through Africa's Talking (sandbox, header KHETIS so the demo DLT
+    templates match) and with no send window, so nothing here depends on the wall clock."""
+    return make_service(celery_broker_url=BROKER_URL, sms_provider="africastalking", at_username="sandbox",
+                        at_api_key="atsk_test", at_sender_id="KHETIS", send_windows=_send_windows(""))
+
+
+@pytest.fixture
+def worker_app(booted):
+    _, app = booted
+    yield app
+    _drop_producer_pools(app)
 
 
 @pytest.fixture
@@ -90,52 +95,36 @@ def at_api():
         yield rsps
 
 
-@pytest.fixture
-def wired(worker_settings, backends, broker, at_api):
-    """The app pointed at the real broker (not eager) and the runtime with the test database and Redis; the
-    original configuration and runtime come back afterwards, for the tests that rely on eager tasks."""
-    saved_conf = {key: celery.conf.get(key) for key in _CONF_KEYS}
-    saved_runtime = runtime._current
-    _drop_producer_pools()
-    runtime.install(worker_settings, backends)
-    try:
-        yield worker_settings
-    finally:
-        runtime._current = saved_runtime
-        celery.conf.update(saved_conf)
-        _drop_producer_pools()
-
-
-def _drop_producer_pools():
+def _drop_producer_pools(app):
     """The app keeps its producer connection pool for the broker it first published to: close and forget it when
     the broker changes, so publishing follows broker_url."""
     pools.reset()
-    celery._pool = None
-    if "amqp" in celery.__dict__:
-        celery.amqp._producer_pool = None
+    app._pool = None
+    if "amqp" in app.__dict__:
+        app.amqp._producer_pool = None
 
 
 @contextmanager
-def broker_unreachable():
+def broker_unreachable(app):
     """Publishing fails for real: the app's broker is a port nothing listens on (kombu retries, then raises)."""
-    url = celery.conf.broker_url
-    celery.conf.broker_url = "redis://127.0.0.1:1/0"
-    _drop_producer_pools()
+    url = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    _drop_producer_pools(app)
     try:
         yield
     finally:
-        celery.conf.broker_url = url
-        _drop_producer_pools()
+        app.conf.broker_url = url
+        _drop_producer_pools(app)
 
 
 @pytest.fixture
-def run_worker(wired):
+def run_worker(worker_app, at_api):
     """`with run_worker(): ...`: an embedded worker on the three queues, stopped at the end of the block."""
 
     @contextmanager
     def run(pool: str = "solo", concurrency: int = 1):
         with _celery_leaves_logging_alone():
-            with start_worker(celery, pool=pool, concurrency=concurrency, queues=QUEUES, perform_ping_check=False,
+            with start_worker(worker_app, pool=pool, concurrency=concurrency, queues=QUEUES, perform_ping_check=False,
                               shutdown_timeout=20.0, loglevel="WARNING") as worker:
                 yield worker
     return run
@@ -196,6 +185,35 @@ class AtCalls:
         return [number for _, numbers in self.calls for number in numbers]
 
 
+class TaskRuns:
+    """How many tasks of each name were published and how many ran to their end, as the worker's signals say."""
+
+    def __init__(self):
+        self.published, self.finished = Counter(), Counter()
+
+    def __enter__(self):
+        signals.before_task_publish.connect(self._published)
+        signals.task_postrun.connect(self._finished)
+        return self
+
+    def __exit__(self, *_):
+        signals.before_task_publish.disconnect(self._published)
+        signals.task_postrun.disconnect(self._finished)
+
+    def _published(self, sender=None, **_):
+        self.published[sender] += 1
+
+    def _finished(self, task=None, **_):
+        self.finished[task.name] += 1
+
+    def all_done(self, *names: str):
+        """A condition for wait_for: every task of these names published so far has run to its end."""
+        def check():
+            return all(self.published[name] and self.finished[name] >= self.published[name] for name in names)
+        check.__doc__ = f"every {', '.join(names)} published has run ({dict(self.published)}, {dict(self.finished)})"
+        return check
+
+
 def wait_for(condition, timeout: float = WAIT_S, every: float = 0.05):
     """Poll until condition() is truthy; return its value, or fail with the last one seen."""
     deadline = time.monotonic() + timeout
@@ -207,10 +225,10 @@ def wait_for(condition, timeout: float = WAIT_S, every: float = 0.05):
         time.sleep(every)
 
 
-def _queue_reply(sessions, key: str = "worker-test:1", phone: str = PHONE) -> int:
+def _queue_reply(service, sessions, key: str = "worker-test:1", phone: str = PHONE) -> int:
     """A reply queued as the gateway queues it: the row and, after the commit, its send task."""
     with sessions() as session, session.begin():
-        return queue_sms(session, phone=phone, body="Kheti Sahayak: Kal barish ho sakti hai.", locale="hi",
+        return queue_sms(service, session, phone=phone, body="Kheti Sahayak: Kal barish ho sakti hai.", locale="hi",
                          category="service_implicit", purpose="reply", idempotency_key=key).id
 
 
@@ -230,10 +248,10 @@ def _settled(sessions, message_id: int, status: str = "sent"):
 
 # --- 1. a reply ---------------------------------------------------------------------------------------------------
 
-def test_a_queued_reply_is_sent_by_the_worker(sessions, at_api, run_worker):
+def test_a_queued_reply_is_sent_by_the_worker(sessions, at_api, run_worker, service):
     provider = AtCalls(at_api)
     with run_worker():
-        message_id = _queue_reply(sessions)
+        message_id = _queue_reply(service, sessions)
         row = wait_for(_settled(sessions, message_id))
     assert (row.provider, row.provider_message_id, row.provider_status, row.attempts) == \
         ("africastalking", "ATXid_1", "Success", 1)
@@ -244,11 +262,11 @@ def test_a_queued_reply_is_sent_by_the_worker(sessions, at_api, run_worker):
 
 # --- 2. a provider 500, then success --------------------------------------------------------------------------------
 
-def test_a_provider_500_is_retried_by_the_worker_after_its_backoff(sessions, at_api, run_worker, monkeypatch):
+def test_a_provider_500_is_retried_by_the_worker_after_its_backoff(sessions, at_api, run_worker, monkeypatch, service):
     monkeypatch.setattr("workers.tasks.retry_delay", lambda attempts: 0.3)
     provider = AtCalls(at_api, statuses=(500, 201))
     with run_worker():
-        message_id = _queue_reply(sessions)
+        message_id = _queue_reply(service, sessions)
         row = wait_for(_settled(sessions, message_id))
     assert (row.attempts, row.provider_message_id) == (2, "ATXid_2")
     assert provider.numbers == [PHONE, PHONE]
@@ -281,9 +299,9 @@ def _broadcast_rows(sessions, broadcast_id: int) -> dict[str, int]:
                                .group_by(OutboundMessage.status)).all())
 
 
-def _create_broadcast(sessions, settings, advisory_id: int) -> int:
+def _create_broadcast(sessions, service, advisory_id: int) -> int:
     with sessions() as db, db.begin():
-        broadcast, plan, new = advisory_broadcast(db, settings, advisory_id, Audience(district="Nashik"),
+        broadcast, plan, new = advisory_broadcast(service, db, advisory_id, Audience(district="Nashik"),
                                                   created_by="test")
         assert new and plan.recipients == FARMERS
         return broadcast.id  # dispatch_broadcast goes to the broker when this commits
@@ -298,12 +316,12 @@ def _all_sent(sessions, broadcast_id: int):
 
 
 def test_a_broadcast_is_dispatched_in_chunks_and_each_farmer_gets_one_sms(
-        sessions, register_farmer, wired, at_api, run_worker, monkeypatch):
+        sessions, register_farmer, service, at_api, run_worker, monkeypatch):
     monkeypatch.setattr("workers.broadcasts.CHUNK", 8)  # 30 farmers: four send_bulk tasks
     chunks = []
 
     def seen(sender=None, task=None, args=(), **_):
-        if task.name == "workers.tasks.send_bulk":
+        if task.name == SEND_BULK:
             chunks.append(list(args[0]))
     phones = _register_cotton_farmers(register_farmer)
     provider = AtCalls(at_api)
@@ -311,7 +329,7 @@ def test_a_broadcast_is_dispatched_in_chunks_and_each_farmer_gets_one_sms(
     signals.task_prerun.connect(seen)
     try:
         with run_worker(pool="threads", concurrency=2):
-            broadcast_id = _create_broadcast(sessions, wired, advisory_id)
+            broadcast_id = _create_broadcast(sessions, service, advisory_id)
             wait_for(_all_sent(sessions, broadcast_id))
     finally:
         signals.task_prerun.disconnect(seen)
@@ -327,47 +345,49 @@ def test_a_broadcast_is_dispatched_in_chunks_and_each_farmer_gets_one_sms(
 # --- 4. a lost task: the sweeper finds its row ------------------------------------------------------------------
 
 @pytest.mark.parametrize("how", ["broker restarted", "publish failed"])
-def test_a_lost_send_task_is_requeued_by_the_sweeper_and_sent(sessions, wired, broker, at_api, run_worker,
-                                                               caplog, how):
+def test_a_lost_send_task_is_requeued_by_the_sweeper_and_sent(sessions, service, worker_app, broker, at_api,
+                                                               run_worker, caplog, how):
     provider = AtCalls(at_api)
     if how == "broker restarted":
-        message_id = _queue_reply(sessions)
+        message_id = _queue_reply(service, sessions)
         assert broker.llen("sms.priority") == 1
         broker.flushdb()  # Redis restarted without persistence before any worker took the task
     else:
-        with broker_unreachable():
-            message_id = _queue_reply(sessions)  # after_commit logs the failed publish; the row stays queued
+        with broker_unreachable(worker_app):
+            message_id = _queue_reply(service, sessions)  # after_commit logs the failed publish; the row stays queued
         assert "could not queue a task after commit" in caplog.text
+    assert [broker.llen(queue) for queue in QUEUES] == [0, 0, 0]  # nothing left that could deliver it
     with run_worker():
-        time.sleep(0.5)
-        assert (_row(sessions, message_id).status, provider.calls) == ("queued", [])  # nothing left to deliver it
-        later = utcnow() + timedelta(seconds=wired.outbox_sweep_after + 60)
-        sweep_outbox.delay(later.isoformat())  # what beat publishes every minute
+        assert (_row(sessions, message_id).status, provider.calls) == ("queued", [])
+        later = utcnow() + timedelta(seconds=service.settings.outbox_sweep_after + 60)
+        worker_app.tasks[SWEEP_OUTBOX].delay(later.isoformat())  # what beat publishes every minute
         row = wait_for(_settled(sessions, message_id))
     assert (row.attempts, provider.numbers) == (1, [PHONE])
 
 
 # --- 5. a task delivered twice ------------------------------------------------------------------------------------
 
-def test_a_send_task_delivered_twice_sends_once(sessions, at_api, run_worker):
+def test_a_send_task_delivered_twice_sends_once(sessions, service, worker_app, at_api, run_worker):
     provider = AtCalls(at_api)
-    with run_worker(pool="threads", concurrency=2):  # both deliveries can run at the same time
-        message_id = _queue_reply(sessions)
-        send_sms.delay(message_id)  # the broker (or a sweeper) hands the same task out again
+    with TaskRuns() as runs, run_worker(pool="threads", concurrency=2):  # both deliveries may run at once
+        message_id = _queue_reply(service, sessions)
+        worker_app.tasks[SEND_SMS].delay(message_id)  # the broker (or a sweeper) hands the same task out again
         row = wait_for(_settled(sessions, message_id))
-        time.sleep(0.5)  # room for the second delivery to do something wrong
+        wait_for(runs.all_done(SEND_SMS))  # both deliveries have run to their end
+    assert runs.finished[SEND_SMS] == 2
     assert (row.attempts, provider.numbers) == (1, [PHONE])
     assert _row(sessions, message_id).attempts == 1
 
 
-def test_a_broadcast_dispatched_twice_sends_each_message_once(sessions, register_farmer, wired, at_api,
-                                                              run_worker):
+def test_a_broadcast_dispatched_twice_sends_each_message_once(sessions, register_farmer, service, worker_app,
+                                                              at_api, run_worker):
     phones = _register_cotton_farmers(register_farmer)
     provider = AtCalls(at_api)
     advisory_id = _cotton_advisory(sessions)
-    with run_worker(pool="threads", concurrency=2):
-        broadcast_id = _create_broadcast(sessions, wired, advisory_id)
-        dispatch_broadcast.delay(broadcast_id)  # a second dispatch, racing the first
+    with TaskRuns() as runs, run_worker(pool="threads", concurrency=2):
+        broadcast_id = _create_broadcast(sessions, service, advisory_id)
+        worker_app.tasks[DISPATCH_BROADCAST].delay(broadcast_id)  # a second dispatch, racing the first
         wait_for(_all_sent(sessions, broadcast_id))
-        time.sleep(0.5)
+        wait_for(runs.all_done(DISPATCH_BROADCAST, SEND_BULK))  # every chunk of both dispatches has run
+    assert runs.published[DISPATCH_BROADCAST] == 2
     assert sorted(provider.numbers) == sorted(phones)

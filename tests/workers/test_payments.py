@@ -12,10 +12,11 @@ from celery.exceptions import Retry
 from sqlalchemy import select
 
 from farmdb.models import Farmer, OutboundMessage, Payment, Plan, Subscription
-from workers import payments, runtime
-from workers.payments import expire_stale_payments, remind_renewals, send_payment_link, start_payment
-from workers.tasks import MAX_RETRIES
+from service import payments as settling
+from service.payments import mark_paid, start_payment
 from tests.conftest import in_worker
+from workers import payments
+from workers.sending import MAX_RETRIES
 
 LINKS_URL = "https://api.razorpay.com/v1/payment_links"
 KEY_ID, KEY_SECRET = "rzp_test_1DP5mmOlF5G5ag", "key-secret"
@@ -23,28 +24,31 @@ KEY_ID, KEY_SECRET = "rzp_test_1DP5mmOlF5G5ag", "key-secret"
 NOW = datetime(2026, 11, 21, 5, 30, tzinfo=timezone.utc)
 
 
-@pytest.fixture(autouse=True)
-def _runtime(app):
-    """The app installs its backends for in-process tasks, as the gateway does on the embedded default."""
+@pytest.fixture
+def booted(make_service, request):
+    """The Service of these tests (tasks in-process): Razorpay's when a test asks for its API (`razorpay`), the
+    sandbox's otherwise."""
+    if "razorpay" in request.fixturenames:
+        return make_service(payment_provider="razorpay", razorpay_key_id=KEY_ID, razorpay_key_secret=KEY_SECRET,
+                            razorpay_webhook_secret="whsec")
+    return make_service()
 
 
 @pytest.fixture
 def clock(monkeypatch):
-    """Pins workers.payments' idea of now; `clock.now = ...` moves it."""
+    """Pins the payments' idea of now; `clock.now = ...` moves it."""
     class Clock:
         now = NOW
     monkeypatch.setattr(payments, "utcnow", lambda: Clock.now)
+    monkeypatch.setattr(settling, "utcnow", lambda: Clock.now)
     return Clock
 
 
 @pytest.fixture
-def razorpay(app, settings, backends):
-    """Payment links come from Razorpay; its API is answered by `responses`. The app's settings come back after."""
-    runtime.install(replace(settings, payment_provider="razorpay", razorpay_key_id=KEY_ID,
-                            razorpay_key_secret=KEY_SECRET, razorpay_webhook_secret="whsec"), backends)
+def razorpay():
+    """Payment links come from Razorpay; its API is answered by `responses`."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as api:
         yield api
-    runtime.install(settings, backends)
 
 
 def link_created(request, link_id="plink_PnNhg2Gy7hN3Iq", short="https://rzp.io/rzp/kQ2Ls7a"):
@@ -64,10 +68,10 @@ def _plan(db, code="season_basic") -> Plan:
     return db.scalar(select(Plan).where(Plan.code == code))
 
 
-def _subscribe(sessions, farmer_id, key="subscribe:test:1") -> int:
+def _subscribe(service, sessions, farmer_id, key="subscribe:test:1") -> int:
     """What confirming a plan on USSD or SMS does; the link task runs in-process once this commits."""
     with sessions() as db, db.begin():
-        return start_payment(db, farmer_id=farmer_id, plan=_plan(db), purpose="subscription",
+        return start_payment(service, db, farmer_id=farmer_id, plan=_plan(db), purpose="subscription",
                              idempotency_key=key).id
 
 
@@ -84,11 +88,11 @@ def _sms(sessions, purpose="payment_link") -> list[OutboundMessage]:
 
 # --- Razorpay: making the link ------------------------------------------------------------------------------
 
-def test_a_razorpay_upi_link_is_made_through_the_sdk_and_sent_by_sms(sessions, register_farmer, razorpay):
+def test_a_razorpay_upi_link_is_made_through_the_sdk_and_sent_by_sms(sessions, register_farmer, razorpay, service):
     razorpay.add_callback(responses.POST, LINKS_URL, callback=link_created)
     farmer_id = register_farmer(locale="hi")
     before = datetime.now(timezone.utc)
-    payment_id = _subscribe(sessions, farmer_id)
+    payment_id = _subscribe(service, sessions, farmer_id)
 
     [call] = razorpay.calls
     assert (call.request.method, call.request.url) == ("POST", LINKS_URL)
@@ -116,10 +120,10 @@ def test_a_razorpay_upi_link_is_made_through_the_sdk_and_sent_by_sms(sessions, r
     assert sms.body == "खेती सहायक: सीज़न सलाह (120 दिन) के लिए ₹99 UPI से यहाँ भरें: https://rzp.io/rzp/kQ2Ls7a"
 
 
-def test_a_link_task_that_runs_twice_makes_one_link_and_one_sms(sessions, register_farmer, razorpay):
+def test_a_link_task_that_runs_twice_makes_one_link_and_one_sms(sessions, register_farmer, razorpay, tasks, service):
     razorpay.add_callback(responses.POST, LINKS_URL, callback=link_created)
-    payment_id = _subscribe(sessions, register_farmer())
-    assert send_payment_link(payment_id) == "sent"
+    payment_id = _subscribe(service, sessions, register_farmer())
+    assert tasks.send_payment_link(payment_id) == "sent"
     assert len(razorpay.calls) == 1 and len(_sms(sessions)) == 1
 
 
@@ -133,9 +137,9 @@ def test_a_link_task_that_runs_twice_makes_one_link_and_one_sms(sessions, regist
     (dict(body=requests.ConnectionError("connection refused")), "Razorpay unreachable: ConnectionError"),
 ])
 def test_a_retryable_failure_in_process_leaves_the_payment_pending_for_the_sweep(
-        sessions, register_farmer, razorpay, caplog, answer, reason):
+        sessions, register_farmer, razorpay, caplog, answer, reason, tasks, service):
     razorpay.post(LINKS_URL, **answer)
-    payment_id = _subscribe(sessions, register_farmer())  # the eager task must not raise into the caller's commit
+    payment_id = _subscribe(service, sessions, register_farmer())  # the eager task must not raise into the caller's commit
     payment = _payment(sessions, payment_id)
     assert (payment.status, payment.link_url, payment.failure_reason) == ("pending", None, None)
     assert _sms(sessions) == [] and len(razorpay.calls) == 1
@@ -146,25 +150,25 @@ def test_a_retryable_failure_in_process_leaves_the_payment_pending_for_the_sweep
     razorpay.add_callback(responses.POST, LINKS_URL, callback=link_created)
     with sessions() as db, db.begin():
         db.get(Payment, payment_id).created_at -= payments.LINK_SWEEP_AFTER + timedelta(minutes=1)
-    assert expire_stale_payments() == 0
+    assert tasks.expire_stale_payments() == 0
     assert _payment(sessions, payment_id).link_url == "https://rzp.io/rzp/kQ2Ls7a"
     assert len(_sms(sessions)) == 1
 
 
-def test_a_refused_link_fails_the_payment_with_the_reason(sessions, register_farmer, razorpay):
+def test_a_refused_link_fails_the_payment_with_the_reason(sessions, register_farmer, razorpay, tasks, service):
     razorpay.post(LINKS_URL, status=400, json={"error": {
         "code": "BAD_REQUEST_ERROR", "description": "The contact format is invalid.", "source": "business",
         "step": "payment_initiation", "reason": "input_validation_failed", "field": "contact"}})
     razorpay.get(LINKS_URL, json={"payment_links": []})  # made earlier? no
-    payment_id = _subscribe(sessions, register_farmer())
+    payment_id = _subscribe(service, sessions, register_farmer())
     payment = _payment(sessions, payment_id)
     assert (payment.status, payment.failure_reason) == ("failed", "Razorpay refused: The contact format is invalid.")
     assert _sms(sessions) == []
     assert razorpay.calls[1].request.url == f"{LINKS_URL}?reference_id=kheti-payment-{payment_id}"
-    assert send_payment_link(payment_id) == "skipped" and len(razorpay.calls) == 2
+    assert tasks.send_payment_link(payment_id) == "skipped" and len(razorpay.calls) == 2
 
 
-def test_a_link_made_by_an_earlier_try_is_found_by_its_reference_not_made_twice(sessions, register_farmer, razorpay):
+def test_a_link_made_by_an_earlier_try_is_found_by_its_reference_not_made_twice(sessions, register_farmer, razorpay, service):
     """A read timeout after Razorpay made the link: the retry's create is refused as a duplicate reference_id."""
     razorpay.post(LINKS_URL, status=400, json={"error": {
         "code": "BAD_REQUEST_ERROR", "description": "reference_id already exists", "field": "reference_id"}})
@@ -175,7 +179,7 @@ def test_a_link_made_by_an_earlier_try_is_found_by_its_reference_not_made_twice(
                                                        "reference_id": reference, "amount": 9900,
                                                        "currency": "INR", "status": "created"}]})
     razorpay.add_callback(responses.GET, LINKS_URL, callback=found)
-    payment_id = _subscribe(sessions, register_farmer())
+    payment_id = _subscribe(service, sessions, register_farmer())
     assert razorpay.calls[1].request.params == {"reference_id": f"kheti-payment-{payment_id}"}
     payment = _payment(sessions, payment_id)
     assert (payment.status, payment.provider_ref, payment.link_url) == \
@@ -187,9 +191,9 @@ def test_a_link_made_by_an_earlier_try_is_found_by_its_reference_not_made_twice(
 # --- in a worker: Celery retries with backoff, then gives up --------------------------------------------------
 
 @pytest.fixture
-def as_worker(monkeypatch):
+def as_worker(tasks, monkeypatch):
     """Run the task as a worker would; `as_worker.scheduled` holds the retries it schedules."""
-    return in_worker(send_payment_link, monkeypatch)
+    return in_worker(tasks.send_payment_link, monkeypatch)
 
 
 def _linkless_payment(sessions, farmer_id) -> int:
@@ -226,9 +230,9 @@ def test_a_worker_gives_up_after_the_last_retry(sessions, register_farmer, razor
 
 # --- the sandbox, and links that expire -----------------------------------------------------------------------
 
-def test_the_sandbox_makes_a_local_link_that_expires_after_the_configured_hours(sessions, register_farmer):
+def test_the_sandbox_makes_a_local_link_that_expires_after_the_configured_hours(sessions, register_farmer, service):
     before = datetime.now(timezone.utc)
-    payment_id = _subscribe(sessions, register_farmer())
+    payment_id = _subscribe(service, sessions, register_farmer())
     payment = _payment(sessions, payment_id)
     assert (payment.provider, payment.provider_ref) == ("sandbox", f"sandbox_{payment_id}")
     assert payment.link_url == f"http://127.0.0.1:5000/payments/sandbox/sandbox_{payment_id}"
@@ -241,11 +245,11 @@ def _expire_link(sessions, payment_id, ago=timedelta(hours=1)):
 
 
 def test_an_expired_link_gets_one_sms_with_a_fresh_link_however_often_the_sweep_runs(
-        sessions, register_farmer, clock):
-    first = _subscribe(sessions, register_farmer(locale="en"))
+        sessions, register_farmer, clock, tasks, service):
+    first = _subscribe(service, sessions, register_farmer(locale="en"))
     _expire_link(sessions, first)
-    assert expire_stale_payments() == 1
-    assert expire_stale_payments() == 0
+    assert tasks.expire_stale_payments() == 1
+    assert tasks.expire_stale_payments() == 0
     with sessions() as db:
         expired, fresh = db.scalars(select(Payment).order_by(Payment.id)).all()
     assert (expired.status, expired.failure_reason) == ("expired", "link expired")
@@ -258,23 +262,23 @@ def test_an_expired_link_gets_one_sms_with_a_fresh_link_however_often_the_sweep_
 
     # The fresh link expiring too sends nothing more: one reminder, not one every two days.
     _expire_link(sessions, fresh.id)
-    assert expire_stale_payments() == 1
+    assert tasks.expire_stale_payments() == 1
     assert len(_sms(sessions)) == 2
     with sessions() as db:
         assert db.scalar(select(Payment).where(Payment.status == "pending")) is None
 
 
-def test_a_link_is_not_expired_before_its_grace_time(sessions, register_farmer, clock):
-    payment_id = _subscribe(sessions, register_farmer())
+def test_a_link_is_not_expired_before_its_grace_time(sessions, register_farmer, clock, tasks, service):
+    payment_id = _subscribe(service, sessions, register_farmer())
     _expire_link(sessions, payment_id, ago=payments.EXPIRY_GRACE - timedelta(minutes=1))
-    assert expire_stale_payments() == 0
+    assert tasks.expire_stale_payments() == 0
     assert _payment(sessions, payment_id).status == "pending"
 
 
 @pytest.mark.parametrize("change", ["opted_out", "no_consent", "bought_again"])
-def test_no_retry_sms_for_a_farmer_who_said_stop_withdrew_or_bought_since(sessions, register_farmer, clock, change):
+def test_no_retry_sms_for_a_farmer_who_said_stop_withdrew_or_bought_since(sessions, register_farmer, clock, change, tasks, service):
     farmer_id = register_farmer()
-    first = _subscribe(sessions, farmer_id)
+    first = _subscribe(service, sessions, farmer_id)
     with sessions() as db, db.begin():
         farmer = db.get(Farmer, farmer_id)
         if change == "opted_out":
@@ -282,19 +286,19 @@ def test_no_retry_sms_for_a_farmer_who_said_stop_withdrew_or_bought_since(sessio
         elif change == "no_consent":
             farmer.consent_withdrawn_at = NOW
     if change == "bought_again":
-        _subscribe(sessions, farmer_id, key="subscribe:test:2")
+        _subscribe(service, sessions, farmer_id, key="subscribe:test:2")
     _expire_link(sessions, first)
-    expire_stale_payments()
+    tasks.expire_stale_payments()
     assert _payment(sessions, first).status == "expired"
     assert len(_sms(sessions)) == (2 if change == "bought_again" else 1)  # only the link(s) asked for
 
 
 def test_a_pending_payment_that_never_got_a_link_fails_when_its_link_would_have_closed(
-        sessions, register_farmer, clock, razorpay):
+        sessions, register_farmer, clock, razorpay, tasks):
     payment_id = _linkless_payment(sessions, register_farmer())
     with sessions() as db, db.begin():
         db.get(Payment, payment_id).created_at = NOW - timedelta(hours=49)
-    expire_stale_payments()
+    tasks.expire_stale_payments()
     payment = _payment(sessions, payment_id)
     assert (payment.status, payment.failure_reason) == ("failed", "no payment link could be made in time")
     assert len(razorpay.calls) == 0
@@ -311,15 +315,15 @@ def _active_plan(sessions, farmer_id, ends_in, starts_ago=timedelta(days=100)) -
         return subscription.id
 
 
-def test_a_plan_ending_in_three_days_gets_one_reminder_with_a_renewal_link(sessions, register_farmer, clock):
+def test_a_plan_ending_in_three_days_gets_one_reminder_with_a_renewal_link(sessions, register_farmer, clock, tasks):
     farmer_id = register_farmer(locale="mr")
     # Ends 2026-11-24 20:00 UTC = 25 Nov 01:30 in India: the reminder names the farmer's date, and it is 4 days off.
     late = _active_plan(sessions, farmer_id, ends_in=timedelta(days=3, hours=14, minutes=30))
-    assert remind_renewals() == 0
+    assert tasks.remind_renewals() == 0
     with sessions() as db, db.begin():
         db.get(Subscription, late).ends_at = NOW + timedelta(days=3, hours=12)  # 24 Nov, 23:00 in India
-    assert remind_renewals() == 1
-    assert remind_renewals() == 1  # the same subscription, already reminded: nothing more
+    assert tasks.remind_renewals() == 1
+    assert tasks.remind_renewals() == 1  # the same subscription, already reminded: nothing more
     [renewal] = _payments(sessions)
     assert (renewal.purpose, renewal.status, renewal.idempotency_key) == \
         ("renewal", "pending", f"renewal:subscription:{late}")
@@ -335,7 +339,7 @@ def _payments(sessions) -> list[Payment]:
 
 
 @pytest.mark.parametrize("case", ["paid_renewal", "opted_out", "no_consent", "ends_later", "ended", "night"])
-def test_no_reminder_when_not_due_or_not_wanted(sessions, register_farmer, clock, case):
+def test_no_reminder_when_not_due_or_not_wanted(sessions, register_farmer, clock, case, tasks):
     farmer_id = register_farmer()
     current = _active_plan(sessions, farmer_id, ends_in=timedelta(days=10 if case == "ends_later" else 2))
     with sessions() as db, db.begin():
@@ -352,19 +356,19 @@ def test_no_reminder_when_not_due_or_not_wanted(sessions, register_farmer, clock
             db.get(Subscription, current).ends_at = NOW - timedelta(hours=1)
     if case == "night":
         clock.now = NOW + timedelta(hours=12)  # 23:00 in India: a late re-run waits for the morning
-    remind_renewals()
+    tasks.remind_renewals()
     assert _payments(sessions) == [] and _sms(sessions) == []
 
 
-def test_paying_the_renewal_starts_the_next_plan_when_the_current_one_ends(sessions, register_farmer, clock):
+def test_paying_the_renewal_starts_the_next_plan_when_the_current_one_ends(sessions, register_farmer, clock, tasks, service):
     farmer_id = register_farmer()
     current = _active_plan(sessions, farmer_id, ends_in=timedelta(days=2))
-    remind_renewals()
+    tasks.remind_renewals()
     [renewal] = _payments(sessions)
     with sessions() as db, db.begin():
-        payments.mark_paid(db, db.get(Payment, renewal.id, with_for_update=True))
+        mark_paid(service, db, db.get(Payment, renewal.id, with_for_update=True))
     with sessions() as db:
         ends = db.get(Subscription, current).ends_at
         following = db.scalar(select(Subscription).where(Subscription.payment_id == renewal.id))
         assert (following.starts_at, following.ends_at) == (ends, ends + timedelta(days=120))
-    assert remind_renewals() == 0  # the next plan is queued: no reminder for the current one
+    assert tasks.remind_renewals() == 0  # the next plan is queued: no reminder for the current one

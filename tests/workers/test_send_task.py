@@ -1,6 +1,5 @@
 """The send task with a real provider sender (Africa's Talking, answered by `responses`): at most once, retries only
 for what a retry can fix, and a web request that queued an SMS never fails because the provider did."""
-from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -9,27 +8,24 @@ import responses
 from celery.exceptions import Retry
 
 from farmdb.models import OutboundMessage
-from workers import runtime
-from workers.outbox import queue_sms
-from workers.tasks import MAX_RETRIES, retry_delay, send_sms
+from service.outbox import queue_sms
+from service.receipts import replay_parked, take_receipt
 from tests.conftest import in_worker
+from workers.sending import MAX_RETRIES, retry_delay
 
 PHONE = "+919812345678"
 AT_URL = "https://api.sandbox.africastalking.com/version1/messaging"
 
 
 @pytest.fixture
-def at_runtime(app, settings, backends):
-    """Tasks send through Africa's Talking (sandbox); the app's own settings come back afterwards."""
-    at = replace(settings, sms_provider="africastalking", at_username="sandbox", at_api_key="atsk_test",
-                 at_sender_id="KHETIS")
-    runtime.install(at, backends)
-    yield at
-    runtime.install(settings, backends)
+def booted(make_service):
+    """The Service of these tests sends through Africa's Talking (sandbox), its tasks in-process."""
+    return make_service(sms_provider="africastalking", at_username="sandbox", at_api_key="atsk_test",
+                        at_sender_id="KHETIS")
 
 
 @pytest.fixture
-def at_api(at_runtime):
+def at_api():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield rsps
 
@@ -39,10 +35,10 @@ def _answer(code=101, status="Success", cost="KES 0.8000", message_id="ATXid_1")
         {"statusCode": code, "number": PHONE, "status": status, "cost": cost, "messageId": message_id}]}}
 
 
-def _queue(sessions, key="test:1") -> int:
+def _queue(service, sessions, key="test:1") -> int:
     """Queue one SMS and commit: on the embedded default the task runs right here, eagerly."""
     with sessions() as session, session.begin():
-        return queue_sms(session, phone=PHONE, body="Kheti Sahayak: Kal barish ho sakti hai.", locale="hi",
+        return queue_sms(service, session, phone=PHONE, body="Kheti Sahayak: Kal barish ho sakti hai.", locale="hi",
                          category="service_implicit", purpose="reply", idempotency_key=key).id
 
 
@@ -51,9 +47,9 @@ def _row(sessions, message_id) -> OutboundMessage:
         return session.get(OutboundMessage, message_id)
 
 
-def test_a_sent_message_keeps_the_providers_id_and_cost(sessions, at_api):
+def test_a_sent_message_keeps_the_providers_id_and_cost(sessions, at_api, service):
     at_api.post(AT_URL, json=_answer(), status=201)
-    message_id = _queue(sessions)
+    message_id = _queue(service, sessions)
     row = _row(sessions, message_id)
     assert (row.status, row.provider, row.provider_message_id, row.provider_status) == \
         ("sent", "africastalking", "ATXid_1", "Success")
@@ -62,12 +58,12 @@ def test_a_sent_message_keeps_the_providers_id_and_cost(sessions, at_api):
 
 
 @pytest.mark.parametrize("code, status, ours", [(101, "Success", "sent"), (102, "Queued", "queued")])
-def test_a_task_that_runs_twice_sends_once(sessions, at_api, code, status, ours):
+def test_a_task_that_runs_twice_sends_once(sessions, at_api, code, status, ours, tasks, service):
     at_api.post(AT_URL, json=_answer(code, status), status=201)
-    message_id = _queue(sessions)
+    message_id = _queue(service, sessions)
     # Redelivered: the row was handed over already (even when the provider only queued it), so nothing is sent.
-    assert send_sms.delay(message_id).get() == ours
-    assert send_sms(message_id) == ours
+    assert tasks.send_sms.delay(message_id).get() == ours
+    assert tasks.send_sms(message_id) == ours
     assert len(at_api.calls) == 1
     row = _row(sessions, message_id)
     assert (row.status, row.provider_message_id, row.attempts) == (ours, "ATXid_1", 1)
@@ -78,9 +74,9 @@ def test_a_task_that_runs_twice_sends_once(sessions, at_api, code, status, ours)
     dict(json=_answer(502, "RejectedByGateway", cost="0", message_id="None"), status=201),
     dict(body="Service Unavailable", status=503),
 ])
-def test_a_retryable_failure_in_process_leaves_the_row_queued(sessions, at_api, answer):
+def test_a_retryable_failure_in_process_leaves_the_row_queued(sessions, at_api, answer, tasks, service):
     at_api.post(AT_URL, **answer)
-    message_id = _queue(sessions)  # the eager task must not raise into the caller's commit
+    message_id = _queue(service, sessions)  # the eager task must not raise into the caller's commit
     row = _row(sessions, message_id)
     assert (row.status, row.attempts, row.provider_message_id) == ("queued", 1, None)
     assert row.last_error in ("InternalServerError (500)", "RejectedByGateway (502)",
@@ -88,14 +84,14 @@ def test_a_retryable_failure_in_process_leaves_the_row_queued(sessions, at_api, 
     assert len(at_api.calls) == 1  # not retried in-process: the outbox sweeper queues it again later
 
     at_api.replace(responses.POST, AT_URL, json=_answer(), status=201)
-    assert send_sms.delay(message_id).get() == "sent"  # what the sweeper's later task does
+    assert tasks.send_sms.delay(message_id).get() == "sent"  # what the sweeper's later task does
     row = _row(sessions, message_id)
     assert (row.status, row.attempts, row.provider_message_id) == ("sent", 2, "ATXid_1")
 
 
-def test_a_timeout_in_process_leaves_the_row_queued(sessions, at_api):
+def test_a_timeout_in_process_leaves_the_row_queued(sessions, at_api, service):
     at_api.post(AT_URL, body=requests.ConnectTimeout("connect timed out"))
-    message_id = _queue(sessions)
+    message_id = _queue(service, sessions)
     row = _row(sessions, message_id)
     assert (row.status, row.attempts) == ("queued", 1)
     assert row.last_error == "Africa's Talking timed out: ConnectTimeout"
@@ -103,12 +99,12 @@ def test_a_timeout_in_process_leaves_the_row_queued(sessions, at_api):
 
 @pytest.mark.parametrize("code, status", [(403, "InvalidPhoneNumber"), (406, "UserInBlacklist"),
                                           (409, "DoNotDisturbRejection")])
-def test_a_permanent_failure_marks_the_row_failed_at_once(sessions, at_api, code, status):
+def test_a_permanent_failure_marks_the_row_failed_at_once(sessions, at_api, code, status, tasks, service):
     at_api.post(AT_URL, json=_answer(code, status, cost="0", message_id="None"), status=201)
-    message_id = _queue(sessions)
+    message_id = _queue(service, sessions)
     row = _row(sessions, message_id)
     assert (row.status, row.attempts, row.last_error) == ("failed", 1, f"{status} ({code})")
-    assert send_sms(message_id) == "failed" and len(at_api.calls) == 1  # and it stays failed
+    assert tasks.send_sms(message_id) == "failed" and len(at_api.calls) == 1  # and it stays failed
 
 
 def test_a_web_request_that_queues_an_sms_succeeds_when_the_provider_is_down(client, sessions, at_api):
@@ -125,9 +121,9 @@ def test_a_web_request_that_queues_an_sms_succeeds_when_the_provider_is_down(cli
 # --- in a worker: Celery retries with backoff, then gives up ----------------------------------------------------
 
 @pytest.fixture
-def as_worker(monkeypatch):
+def as_worker(tasks, monkeypatch):
     """Run the task as a worker would; `as_worker.scheduled` holds the retries it schedules."""
-    return in_worker(send_sms, monkeypatch)
+    return in_worker(tasks.send_sms, monkeypatch)
 
 
 def _queued_row(sessions, attempts=0) -> int:
@@ -181,7 +177,7 @@ def test_retry_delay_grows_exponentially_with_jitter_and_a_cap(attempts, low, hi
 
 # --- the database or Redis goes away ------------------------------------------------------------------------------
 
-def test_a_database_outage_before_sending_is_retried_later_and_nothing_is_claimed(sessions, as_worker, monkeypatch):
+def test_a_database_outage_before_sending_is_retried_later_and_nothing_is_claimed(sessions, as_worker, monkeypatch, tasks):
     from sqlalchemy.exc import OperationalError
 
     def down(*args, **kwargs):
@@ -194,7 +190,7 @@ def test_a_database_outage_before_sending_is_retried_later_and_nothing_is_claime
     assert (row.status, row.attempts) == ("queued", 0)
 
 
-def test_a_database_blip_after_sending_is_waited_out_not_sent_twice(sessions, at_api, monkeypatch):
+def test_a_database_blip_after_sending_is_waited_out_not_sent_twice(sessions, at_api, monkeypatch, tasks, service):
     """The provider took the message; the write that records it fails once. Recording is tried again, so the row
     ends "sent" instead of staying "sending" for the sweeper to send again."""
     from sqlalchemy.exc import OperationalError
@@ -202,7 +198,7 @@ def test_a_database_blip_after_sending_is_waited_out_not_sent_twice(sessions, at
     from workers import sending
     at_api.post(AT_URL, json=_answer(), status=201)
     message_id = _queued_row(sessions)
-    _, backends = runtime.current()
+    backends = service.backends
     real_begin, failures = backends.engine.begin, []
 
     def flaky_begin():
@@ -212,29 +208,28 @@ def test_a_database_blip_after_sending_is_waited_out_not_sent_twice(sessions, at
         return real_begin()
     monkeypatch.setattr(backends.engine, "begin", flaky_begin)
     monkeypatch.setattr(sending.time, "sleep", lambda seconds: None)
-    assert send_sms(message_id) == "sent"
+    assert tasks.send_sms(message_id) == "sent"
     assert len(at_api.calls) == 1 and failures == [1]
     row = _row(sessions, message_id)
     assert (row.status, row.provider_message_id) == ("sent", "ATXid_1")
 
 
-def test_a_receipt_that_beats_the_record_of_the_send_is_applied_once_it_is_recorded(client, sessions, at_api):
+def test_a_receipt_that_beats_the_record_of_the_send_is_applied_once_it_is_recorded(client, sessions, at_api, service):
     """Africa's Talking reports "Success" for ATXid_1 before our send has recorded that id: the receipt is kept and
     applied when the send is recorded, not dropped."""
     at_api.post(AT_URL, json=_answer(), status=201)
     form = {"id": "ATXid_1", "status": "Success", "phoneNumber": PHONE, "networkCode": "40445", "retryCount": "0"}
     assert client.post("/africastalking/sms/delivery", data=form).status_code == 200
-    message_id = _queue(sessions, key="early:1")
+    message_id = _queue(service, sessions, key="early:1")
     row = _row(sessions, message_id)
     assert (row.status, row.provider_message_id, row.provider_status) == ("delivered", "ATXid_1", "Success")
     assert row.delivered_at is not None
-    _, backends = runtime.current()
+    backends = service.backends
     assert backends.redis.exists("receipt:early:africastalking:ATXid_1") == 0
 
 
-def test_parked_receipts_are_taken_once(sessions, at_runtime):
-    from workers.delivery import replay_parked, take_receipt
-    _, backends = runtime.current()
+def test_parked_receipts_are_taken_once(sessions, service):
+    backends = service.backends
     take_receipt(backends, provider="africastalking", provider_message_id="ATXid_9", provider_status="Sent")
     take_receipt(backends, provider="africastalking", provider_message_id="ATXid_9", provider_status="Success")
     assert backends.redis.llen("receipt:early:africastalking:ATXid_9") == 2
@@ -242,7 +237,7 @@ def test_parked_receipts_are_taken_once(sessions, at_runtime):
     assert backends.redis.llen("receipt:early:africastalking:ATXid_9") == 2
 
 
-def test_a_broadcast_chunk_in_one_language_is_one_request_with_each_recipients_answer(sessions, at_api):
+def test_a_broadcast_chunk_in_one_language_is_one_request_with_each_recipients_answer(sessions, at_api, tasks, service):
     """Africa's Talking's bulk API: one request for every recipient of the same text; each recipient's own status
     decides its message (sent, refused for good, or kept for a retry)."""
     from urllib.parse import parse_qs
@@ -265,7 +260,7 @@ def test_a_broadcast_chunk_in_one_language_is_one_request_with_each_recipients_a
         session.flush()
         ids = [r.id for r in rows]
     from workers.tasks import send_bulk
-    send_bulk(ids)
+    tasks.send_bulk(ids)
     first = at_api.calls[0].request
     assert parse_qs(first.body)["to"] == [",".join(phones)] and parse_qs(first.body)["from"] == ["KHETIS"]
     assert len(at_api.calls) == 2

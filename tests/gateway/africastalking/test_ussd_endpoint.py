@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from dialogs.texts import texts
 from farmdb.models import ExpertRequest, Farmer, UssdSession
 from gateway import create_app
-from gateway.backends import Backends
+from service.connections import Backends
 from tests.conftest import SEED_DAY, unreachable_redis
 
 # Hops as Africa's Talking posts them (form-encoded), with what must come back.

@@ -8,7 +8,7 @@ dialling again for every path.
 import pytest
 
 from dialogs.flows import farmer_dialog
-from workers.sms_encoding import GSM7, screen_units
+from dialogs.encoding import GSM7, screen_units
 
 LATIN_NETWORK, UCS2_NETWORK = "40445", "40410"
 NEVER_PRESS = {("account_delete", "1")}  # erasing the farmer would end the crawl of everything after it

@@ -103,7 +103,7 @@ def test_hindi_with_recorded_audio_is_played(at_call, register_farmer, app):
     register_farmer(locale="hi")
 
     class Library:
-        def prompt_url(self, phrases, locale):
+        def prompt_url(self, phrases, locale, request_root=""):
             assert locale == "hi" and phrases[0] == texts("hi", latin=False)("voice.welcome")
             return "https://voice.example.org/voice/audio/hi/play/3f2a9c.wav"
     app.extensions["kheti_voice_audio"] = Library()
@@ -177,7 +177,7 @@ def test_when_the_database_is_down_the_caller_hears_busy_and_a_missed_call_is_st
 
     from farmdb.db import make_engine, make_sessionmaker
     from gateway import create_app
-    from gateway.backends import Backends
+    from service.connections import Backends
     down = make_engine("postgresql://postgres@127.0.0.1:1/nowhere")  # nothing listens there: refused at once
     app = create_app(replace(settings, missed_call_numbers=frozenset({"+254711082999"})),
                      backends=Backends(engine=down, sessions=make_sessionmaker(down), redis=redis_client))

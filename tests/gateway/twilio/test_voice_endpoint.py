@@ -96,7 +96,7 @@ def test_a_known_farmer_hears_the_main_menu_in_their_language(call, register_far
                                                                             number=1)]
     assert {(s.get("language"), s.get("voice")) for s in c.twiml.iter("Say")} == {(language, voice)}
     assert c.said[-2] == t("voice.more")  # seven choices: five read, "9 for more"
-    log = c.client.application.extensions["kheti"].sessions().scalar(select(CallLog))
+    log = c.client.application.extensions["kheti"].backends.sessions().scalar(select(CallLog))
     assert (log.provider, log.kind, log.direction, log.phone, log.status, log.last_screen) == \
         ("twilio", "hotline", "inbound", FARMER, "in-progress", "main")  # answered, though Twilio said ringing
 
@@ -258,7 +258,7 @@ def test_silence_at_a_recording_prompt_is_heard_as_silence(call, register_farmer
 
 def test_when_the_database_is_down_the_caller_hears_busy(settings, redis_client):
     from farmdb.db import make_engine, make_sessionmaker
-    from gateway.backends import Backends
+    from service.connections import Backends
     down = make_engine("postgresql://postgres@127.0.0.1:1/nowhere")  # nothing listens there: refused at once
     app = create_app(replace(settings, twilio_auth_token=TOKEN, public_base_url=PUBLIC),
                      backends=Backends(engine=down, sessions=make_sessionmaker(down), redis=redis_client))

@@ -1,0 +1,4 @@
+"""`python -m cli`: the same as `kheti`."""
+from cli import main
+
+main()

@@ -1,0 +1,46 @@
+"""What every `kheti` command shares: settings read (and logging set up) once, a configuration problem reported in
+one line, and the Service booted with its task app."""
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from service.context import Service
+from service.logs import configure_logging
+from service.settings import Settings, SettingsError
+from workers.app import WorkerApp, boot
+
+
+class KhetiGroup(click.Group):
+    """A configuration problem found anywhere in a command stops it with one line naming the variable."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            click.echo(f"kheti: configuration error: {exc}", err=True)
+            sys.exit(2)
+
+
+def load_settings() -> Settings:
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return settings
+
+
+def with_settings(command):
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        return command(load_settings(), *args, **kwargs)
+    return wrapper
+
+
+def open_service(settings: Settings | None = None) -> tuple[Service, WorkerApp]:
+    """The Service and its task app: what a command queues runs in-process, or goes to the workers' broker."""
+    return boot(settings or load_settings())
+
+
+def display_url(settings: Settings) -> str:
+    return dict(settings.described())["DATABASE_URL"] if settings.database_url else settings.sqlalchemy_url

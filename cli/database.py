@@ -1,0 +1,58 @@
+"""`kheti db`, `kheti seed` and `kheti config`: the schema, the reference data, and the settings as the service
+sees them."""
+from __future__ import annotations
+
+import click
+
+from cli.common import display_url, with_settings
+from farmdb import migrate
+from farmdb.db import make_engine, make_sessionmaker
+from farmdb.seed import load_all
+from service.settings import Settings
+
+
+@click.group()
+def db():
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_settings
+def db_upgrade(settings: Settings, revision: str):
+    """Migrate the database schema up to REVISION."""
+    migrate.upgrade(settings.sqlalchemy_url, revision)
+    click.echo(f"database at {revision}: {display_url(settings)}", err=True)
+
+
+@db.command("current")
+@with_settings
+def db_current(settings: Settings):
+    """Show the schema revision of the database and the newest one this code knows."""
+    engine = make_engine(settings.sqlalchemy_url)
+    click.echo(f"database: {migrate.current_revision(engine) or '(empty)'}  code: {migrate.head_revision()}")
+    engine.dispose()
+
+
+@click.command()
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="Also load demo prices, forecasts and a demo farmer (not for production).")
+@with_settings
+def seed(settings: Settings, demo: bool):
+    """Load reference data (states, districts, crops, mandis, advisories, plans); running it again changes nothing."""
+    engine = make_engine(settings.sqlalchemy_url)
+    with make_sessionmaker(engine)() as session, session.begin():
+        counts = load_all(session, demo_data=demo)
+    engine.dispose()
+    click.echo("seeded: " + ", ".join(f"{name} {n}" for name, n in counts.items()), err=True)
+
+
+@click.command("config")
+@with_settings
+def show_config(settings: Settings):
+    """Print every setting as the service sees it (secrets hidden)."""
+    for name, value in settings.described():
+        click.echo(f"{name:22} {value}")
+
+
+COMMANDS = (db, seed, show_config)

@@ -1,0 +1,69 @@
+"""The call log: one row per call, ring and call-back (provider, kind, direction, status, the last screen, duration and
+cost), made on a call's first webhook and updated by what the provider and the dialogs say afterwards."""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from farmdb.db import after_commit
+from farmdb.models import CallLog, Farmer
+from farmdb.types import utcnow
+from service.connections import Backends
+from service.conversations import UNAVAILABLE
+
+log = logging.getLogger(__name__)
+
+
+def note_screen(backends: Backends, *, provider: str, call_id: str, screen: str) -> None:
+    """The call log's last screen: for operators, never worth failing a turn over."""
+    try:
+        note_call(backends, provider=provider, call_id=call_id, screen=screen)
+    except UNAVAILABLE as exc:
+        log.warning("call log not updated: %s", type(exc).__name__)
+
+
+def log_call(backends: Backends, *, provider: str, call_id: str, kind: str, direction: str, phone: str,
+             line: str | None, status: str, ended: bool = False, then: Callable[[int], None] | None = None) -> bool:
+    """The call's row, made on its first webhook; False when it was there already (a repeated first webhook, or
+    two at once). `then(row id)` runs once the row is committed, for a new row only."""
+    try:
+        with backends.sessions() as db, db.begin():
+            if db.scalar(select(CallLog.id).where(CallLog.provider == provider, CallLog.call_id == call_id)):
+                return False
+            farmer_id = db.scalar(select(Farmer.id).where(Farmer.phone == phone))
+            call = CallLog(provider=provider, call_id=call_id, kind=kind, direction=direction, phone=phone,
+                           line=line, farmer_id=farmer_id, status=status, ended_at=utcnow() if ended else None)
+            db.add(call)
+            db.flush()
+            if then is not None:
+                row_id = call.id
+                after_commit(db, lambda: then(row_id))
+    except IntegrityError:
+        return False  # the other of two identical first webhooks made the row
+    return True
+
+
+def note_call(backends: Backends, *, provider: str, call_id: str, status: str | None = None, screen: str | None = None,
+              duration_s: int | None = None, cost=None, currency: str | None = None, final: bool = False) -> bool:
+    """Update the call's row with what the provider or the dialogs say; False when there is no such call."""
+    with backends.sessions() as db, db.begin():
+        call = db.scalar(select(CallLog).where(CallLog.provider == provider, CallLog.call_id == call_id)
+                         .with_for_update())
+        if call is None:
+            return False
+        if call.ended_at is not None:
+            return True  # the first final word stands (a rejected ring stays "rejected"); late reports change nothing
+        if status:
+            call.status = status
+        if screen:
+            call.last_screen = screen
+        if duration_s is not None:
+            call.duration_s = duration_s
+        if cost is not None:
+            call.cost, call.cost_currency = cost, currency
+        if final and call.ended_at is None:
+            call.ended_at = utcnow()
+        return True

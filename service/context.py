@@ -1,0 +1,67 @@
+"""The Service: everything an entrance needs to do the service's work, built once per process by that entrance's
+boot (the gateway's app factory, the worker's, a CLI command) and handed down explicitly; tests build their own.
+Nothing of it lives in module globals.
+
+- settings, and the connections they name (the database, Redis);
+- the task queue the core hands background work to (attached by workers.boot);
+- what is built once and kept: the DLT templates, the SMS and voice providers, the payment provider;
+- the clock the rate limiter and in-process waits keep (tests move it instead of sleeping).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from service.built_once import BuiltOnce
+from service.connections import Backends
+from service.dlt import TemplateBook
+from service.payment_providers import PaymentProvider, payment_provider_for
+from service.providers import Carrier, carrier_for
+from service.settings import Settings
+from service.tasks import Tasks
+
+
+class Clock:
+    """Milliseconds and sleeping. The default has no milliseconds of its own: the rate limiter then reads Redis's
+    clock, which every host shares."""
+
+    def now_ms(self) -> int | None:
+        return None
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@dataclass
+class Service:
+    settings: Settings
+    backends: Backends
+    tasks: Tasks = field(default_factory=Tasks)
+    clock: Clock = field(default_factory=Clock)
+    templates: TemplateBook = field(default_factory=TemplateBook)
+    _built: BuiltOnce = field(default_factory=BuiltOnce, repr=False)
+
+    @classmethod
+    def open(cls, settings: Settings, backends: Backends | None = None, clock: Clock | None = None) -> "Service":
+        """Connect to what the settings name (unless given the backends); building the SMS and payment providers
+        here stops start-up at once, with its reason, when their configuration cannot work."""
+        service = cls(settings, backends or Backends.open(settings), clock=clock or Clock())
+        service.carrier()
+        service.payment_provider()
+        return service
+
+    def carrier(self, name: str | None = None) -> Carrier:
+        """A provider's outbound side, SMS_PROVIDER's by default (a call-back goes by the provider that rang)."""
+        name = name or self.settings.sms_provider
+        return self._built.get_or_build(("carrier", name), lambda: carrier_for(self.settings, name))
+
+    def use_carrier(self, name: str, carrier: Carrier) -> None:
+        """Send over `name` with this outbound side instead of building one (a benchmark's provider that answers
+        at once)."""
+        self._built[("carrier", name)] = carrier
+
+    def payment_provider(self) -> PaymentProvider:
+        return self._built.get_or_build("payments", lambda: payment_provider_for(self.settings))
+
+    def close(self) -> None:
+        self.backends.close()

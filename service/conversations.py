@@ -1,0 +1,94 @@
+"""The dialogs as the channels use them: the one dialog, the services it reads on each channel, the session stores,
+the SMS reader, and how one step is taken.
+
+A step runs the pure engine, then carries out its effects in one transaction; when the step registered a farmer,
+the session's provisional profile gets the new farmer's id.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Callable
+
+import redis
+from sqlalchemy.exc import OperationalError
+
+from dialogs.effects import EraseFarmer
+from dialogs.engine import resume
+from dialogs.flows import farmer_dialog
+from dialogs.model import Event, Reply, Session
+from dialogs.store import Busy, SessionStore
+from dialogs.ussd import UssdLayout
+from dialogs.voice import VoiceLayout
+from nlu.parser import Parser
+from nlu.rasa_client import RasaParser
+from service.context import Service
+from service.dialog_services import DialogServices
+from service.effects import apply_effects
+from service.reference import ReferenceData
+from service.weather import weather_service
+
+CALL_TTL = 2 * 3600  # no farmer stays on the line longer
+# What a USSD hop or a call's turn cannot be taken without: Redis (the session, its lock) and the database. The
+# caller is told "busy", politely, in their language; the provider is never left without an answer.
+UNAVAILABLE = (redis.RedisError, Busy, OperationalError)
+
+
+def chat_key(phone: str) -> str:
+    """Where an SMS conversation is remembered between messages (a Redis Cluster hash tag, like the sessions)."""
+    return f"sms:{{{phone}}}"
+
+
+class Conversations:
+    def __init__(self, service: Service, *, clock: Callable[[], date] | None = None):
+        self.service = service
+        self.settings, self.backends = service.settings, service.backends
+        settings, backends = self.settings, self.backends
+        self.dialog = farmer_dialog()
+        self.reference = ReferenceData(backends.sessions)
+        weather = weather_service(settings, backends)
+
+        def services(layout) -> DialogServices:
+            return DialogServices(reads=backends.reads, reference=self.reference, weather=weather, layout=layout,
+                                  default_locale=settings.default_locale, timezone=settings.timezone, clock=clock)
+
+        self.ussd_layout = UssdLayout(settings.ussd_max_chars, settings.ussd_ucs2_max_chars)
+        self.ussd_services = services(self.ussd_layout)
+        self.sms_services = services(self.ussd_layout)  # SMS is not paged: the layout only fills the interface
+        # On a call the same dialogs are paged by options read out, not by characters on a screen.
+        self.voice_layout = VoiceLayout()
+        self.voice_services = services(self.voice_layout)
+        self._parser = None
+        self.ussd_sessions = SessionStore(backends.redis, ttl=settings.ussd_session_ttl,
+                                          resume_window=settings.ussd_resume_window, prefix="ussd")
+        # One key per call (its call id), kept for as long as a call can last.
+        self.voice_calls = SessionStore(backends.redis, ttl=CALL_TTL, resume_window=0, prefix="voice")
+
+    @property
+    def parser(self) -> Parser | RasaParser:
+        """The SMS reader, its model loaded on first use (from VAR_DIR, trained there by `make install`): a gateway
+        that only answers USSD never loads it."""
+        if self._parser is None:
+            parser = Parser(self.settings.var_dir)
+            self._parser = RasaParser(self.settings.rasa_url, fallback=parser) if self.settings.rasa_url else parser
+        return self._parser
+
+    def step(self, session: Session | None, event: Event, services: DialogServices,
+             dropped: Session | None = None) -> tuple[Session, Reply]:
+        session, reply, effects = resume(session, event, services, self.dialog, dropped)
+        if effects:
+            with self.backends.sessions() as db, db.begin():
+                applied = apply_effects(self.service, db, effects)
+            if applied.registered_farmer_id and session.profile:
+                session.profile = replace(session.profile, farmer_id=applied.registered_farmer_id)
+            if any(isinstance(e, EraseFarmer) for e in effects):
+                self.forget_caller(event.phone)
+        return session, reply
+
+    def forget_caller(self, phone: str) -> None:
+        """After an erasure: what Redis remembers of their SMS conversation goes too."""
+        self.backends.redis.delete(chat_key(phone))
+
+    def mid_flow(self, session: Session) -> bool:
+        """Kept for the resume window only when a drop would be worth continuing."""
+        return self.dialog.resumable(session)

@@ -1,0 +1,264 @@
+"""Every variable the service reads, declared once: name, default, parser and meaning (service.settings reads them).
+
+A parser takes the raw string and returns the typed value, or raises ValueError with a short reason that the
+operator sees after the variable's name.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time
+from decimal import Decimal
+from typing import Callable
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from locales.languages import CODES, LANGUAGES
+
+SMS_PROVIDERS = ("console", "africastalking", "twilio")
+PAYMENT_PROVIDERS = ("sandbox", "razorpay")
+SMS_CATEGORIES = ("service_implicit", "service_explicit", "promotional")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_VOICES = ",".join(f"{language.code}={language.twilio_voice}" for language in LANGUAGES)
+
+
+# Parsers take the raw string and return the typed value or raise ValueError with a short reason.
+
+def _database_url(raw: str) -> str:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ValueError(f"not a database URL: {raw!r} (expected postgresql://user@host/db or sqlite:///path)")
+    if url.get_backend_name() not in ("postgresql", "sqlite"):
+        raise ValueError(f"unsupported database {url.get_backend_name()!r} (use postgresql or sqlite)")
+    return raw
+
+
+def _redis_url(raw: str) -> str:
+    if urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(f"not a Redis URL: {raw!r} (expected redis://host:6379/0)")
+    return raw
+
+
+def _broker_url(raw: str) -> str:
+    if urlsplit(raw).scheme not in ("redis", "rediss", "amqp", "amqps", "pyamqp", "memory"):
+        raise ValueError(f"not a broker URL: {raw!r} (expected redis://host:6379/1 or amqp://user:pass@host//)")
+    return raw
+
+
+def _http_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an http(s) URL: {raw!r}")
+    return raw.rstrip("/")
+
+
+def _choice(options: tuple[str, ...], fold: Callable[[str], str] = str.lower) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = fold(raw.strip())
+        if value not in options:
+            raise ValueError(f"{raw!r} is not one of {', '.join(options)}")
+        return value
+    return parse
+
+
+def _between(low, high, kind: type = int) -> Callable[[str], int | float]:
+    """A whole number (or, with kind=float, any number) within low..high."""
+    def parse(raw: str):
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a {'whole number' if kind is int else 'number'}")
+        if not low <= value <= high:
+            raise ValueError(f"{value} is outside {low}..{high}")
+        return value
+    return parse
+
+
+def _region(raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"{raw!r} is not a phone region code such as IN or KE")
+    return value
+
+
+def _sender_id(raw: str) -> str:
+    # AT alphanumeric sender ids and DLT headers are at most 11 characters; short codes are digits.
+    if not re.fullmatch(r"[A-Za-z0-9 ]{1,11}|\+?\d{3,15}", raw):
+        raise ValueError(f"{raw!r} is not a sender id (1-11 letters/digits) or a phone number")
+    return raw
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _timezone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{raw!r} is not a time zone such as Asia/Kolkata or Africa/Nairobi")
+    return raw
+
+
+def _voices(raw: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        locale, _, voice = part.partition("=")
+        if locale not in CODES or not re.fullmatch(r"[A-Za-z0-9.\-_]+", voice):
+            raise ValueError(f"{part!r} is not locale=voice ({', '.join(CODES)}; e.g. hi=Polly.Aditi)")
+        pairs.append((locale, voice))
+    return tuple(pairs)
+
+
+def _phone_numbers(raw: str) -> frozenset[str]:
+    numbers = {part.strip() for part in raw.split(",") if part.strip()}
+    bad = [n for n in numbers if not re.fullmatch(r"\+\d{6,15}", n)]
+    if bad:
+        raise ValueError(f"{', '.join(sorted(bad))}: write numbers as +countrycode..., comma-separated")
+    return frozenset(numbers)
+
+
+def _networks(raw: str) -> frozenset[str]:
+    codes = {part.strip() for part in raw.split(",") if part.strip()}
+    if not all(code.isdigit() for code in codes):
+        raise ValueError(f"{raw!r} is not a comma-separated list of network codes such as 40410,40445")
+    return frozenset(codes)
+
+
+@dataclass(frozen=True)
+class Price:
+    amount: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+def _price(raw: str) -> Price:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s+([A-Za-z]{3})\s*", raw)
+    if not match:
+        raise ValueError(f"{raw!r} is not a price such as '0.20 INR' or '0.80 KES'")
+    return Price(Decimal(match[1]), match[2].upper())
+
+
+@dataclass(frozen=True)
+class SendWindows:
+    """Local hours in which each SMS category may be sent; categories not named go out at any hour."""
+
+    windows: tuple[tuple[str, time, time], ...]
+
+    def for_category(self, category: str) -> tuple[time, time] | None:
+        for name, start, end in self.windows:
+            if name == category:
+                return start, end
+        return None
+
+    def __str__(self) -> str:
+        return ",".join(f"{name}={start:%H:%M}-{end:%H:%M}" for name, start, end in self.windows) or "(none)"
+
+
+def _send_windows(raw: str) -> SendWindows:
+    if raw.strip().lower() == "none":
+        return SendWindows(())
+    windows = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        match = re.fullmatch(r"(\w+)=(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", part)
+        if not match or match[1] not in SMS_CATEGORIES:
+            raise ValueError(f"{part!r} is not category=HH:MM-HH:MM with a category among {', '.join(SMS_CATEGORIES)}")
+        try:
+            start, end = time(int(match[2]), int(match[3])), time(int(match[4]), int(match[5]))
+        except ValueError:
+            raise ValueError(f"{part!r} has an hour or minute out of range")
+        if start >= end:
+            raise ValueError(f"{part!r}: the window must start before it ends, within one day")
+        windows.append((match[1], start, end))
+    return SendWindows(tuple(windows))
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str | None
+    parse: Callable[[str], object]
+    meaning: str
+    secret: bool = False
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("DATABASE_URL", None, _database_url,
+             "Farmer database. Unset: SQLite file var/kheti.sqlite3. Production: postgresql://user:pass@host/db"),
+    Variable("REDIS_URL", None, _redis_url,
+             "Sessions, caches and rate limits. Unset: an in-process stand-in (fakeredis), one process only"),
+    Variable("CELERY_BROKER_URL", None, _broker_url,
+             "Task broker for the workers (redis:// or amqp://). Unset: tasks run in-process, no worker needed"),
+    Variable("SMS_PROVIDER", "console", _choice(SMS_PROVIDERS),
+             "Who sends SMS: console (log + outbox only), africastalking or twilio"),
+    Variable("AT_USERNAME", None, _text, "Africa's Talking app username (`sandbox` for the sandbox)"),
+    Variable("AT_API_KEY", None, _text, "Africa's Talking API key", secret=True),
+    Variable("AT_SENDER_ID", None, _sender_id, "Africa's Talking sender id or short code (the DLT header in India)"),
+    Variable("AT_WEBHOOK_TOKEN", None, _text,
+             "Secret every /africastalking/* callback URL must carry as ?token=. Unset only for local development",
+             secret=True),
+    Variable("TWILIO_ACCOUNT_SID", None, _text, "Twilio account SID (AC...)"),
+    Variable("TWILIO_AUTH_TOKEN", None, _text, "Twilio auth token; also verifies X-Twilio-Signature", secret=True),
+    Variable("TWILIO_FROM", None, _text, "Twilio sender: a phone number (+1...) or a messaging service SID (MG...)"),
+    Variable("SMS_RATE_PER_SECOND", "50", _between(1, 100_000),
+             "Messages per second the SMS provider takes from our account and sender id, shared by every worker"),
+    Variable("SMS_SEGMENT_PRICE", "0.20 INR", _price,
+             "Estimated price of one SMS segment, for the cost shown before a broadcast and stored per message"),
+    Variable("SEND_WINDOWS", "promotional=10:00-21:00,service_explicit=10:00-21:00", _send_windows,
+             "Local hours per SMS category (TRAI: 10:00-21:00 IST); outside them a message waits for the next window. "
+             "`none`: no windows"),
+    Variable("OUTBOX_SWEEP_AFTER", "300", _between(30, 86_400),
+             "Seconds after which the sweeper re-queues an SMS still waiting to be sent (a lost task, a broker restart)"),
+    Variable("ADMIN_API_KEY", None, _text,
+             "Bearer key for the admin API (/api/broadcasts). Unset: the admin API refuses every request", secret=True),
+    Variable("PAYMENT_PROVIDER", "sandbox", _choice(PAYMENT_PROVIDERS),
+             "sandbox (a local page marks payments paid; no money moves) or razorpay (Payment Links, UPI)"),
+    Variable("RAZORPAY_KEY_ID", None, _text, "Razorpay API key id (rzp_live_... or rzp_test_...)"),
+    Variable("RAZORPAY_KEY_SECRET", None, _text, "Razorpay API key secret", secret=True),
+    Variable("RAZORPAY_WEBHOOK_SECRET", None, _text,
+             "Secret set on the Razorpay webhook; verifies X-Razorpay-Signature", secret=True),
+    Variable("PAYMENT_LINK_TTL_HOURS", "48", _between(1, 24 * 180), "Hours a payment link can be paid"),
+    Variable("ALERT_HOUR", "7", _between(0, 23), "Local hour (TIMEZONE) of the daily weather alert"),
+    Variable("ALERT_HEAVY_RAIN_MM", "64.5", _between(1, 1000, float),
+             "Rain in a day (mm) that triggers a heavy-rain alert (IMD: heavy rain is 64.5 mm or more)"),
+    Variable("ALERT_HEAT_C", "45", _between(30, 55, float),
+             "Day maximum (deg C) that triggers a heat-wave alert (IMD: 45 or more is a heat wave anywhere)"),
+    Variable("TWILIO_VOICES", DEFAULT_VOICES, _voices,
+             "Twilio text-to-speech voice per language for calls (locale=voice, comma-separated)"),
+    Variable("AT_VOICE_NUMBER", None, _text, "Africa's Talking voice number (+254...) that calls farmers back"),
+    Variable("MISSED_CALL_NUMBERS", "", _phone_numbers,
+             "Our numbers that are missed-call lines: a call to one is rejected unanswered and the farmer called back"),
+    Variable("CALLBACK_PERIOD", "3600", _between(60, 7 * 86_400),
+             "Seconds within which a number is called back at most once, however often it rings the missed-call line"),
+    Variable("PUBLIC_BASE_URL", None, _http_url,
+             "The URL providers call us at (https://sms.example.org); needed behind a proxy for Twilio signatures"),
+    Variable("DEFAULT_LOCALE", "hi", _choice(CODES),
+             f"Language for farmers we do not know yet: {', '.join(CODES)}"),
+    Variable("DEFAULT_REGION", "IN", _region, "Country assumed for phone numbers written without +country code"),
+    Variable("USSD_MAX_CHARS", "182", _between(40, 182),
+             "Characters on one USSD screen in GSM-7 (182 for one 160-octet string; some gateways cut at 160)"),
+    Variable("USSD_UCS2_MAX_CHARS", "80", _between(20, 80),
+             "Characters on one USSD screen when it needs UCS-2 (any Devanagari letter)"),
+    Variable("USSD_UCS2_NETWORKS", "", _networks,
+             "AT networkCodes whose USSD shows Devanagari (UCS-2); others get Hindi and Marathi in Latin letters"),
+    Variable("USSD_SESSION_TTL", "180", _between(30, 3600), "Seconds a USSD session lives in Redis after a hop"),
+    Variable("USSD_RESUME_WINDOW", "600", _between(0, 3600),
+             "Seconds within which a dropped USSD session can be continued from a new dial (0: never)"),
+    Variable("WEATHER_PROVIDER", "demo", _choice(("demo", "open-meteo")),
+             "demo (the seeded forecast) or open-meteo (live forecast API, no key; cached in Redis for an hour)"),
+    Variable("RASA_URL", None, _http_url,
+             "A Rasa server whose /model/parse reads SMS instead of the built-in model (which stays the fallback)"),
+    Variable("TIMEZONE", "Asia/Kolkata", _timezone, "Farmers' time zone: what 'today' means for prices and weather"),
+    Variable("MAX_REQUEST_BYTES", "65536", _between(1024, 10 * 1024 * 1024),
+             "Largest request body the gateway accepts; larger ones get 413"),
+    Variable("PORT", "5000", _between(1, 65535), "Port `kheti serve` listens on"),
+    Variable("LOG_LEVEL", "INFO", _choice(LOG_LEVELS, str.upper), "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+    Variable("VAR_DIR", "var", _text, "Folder for the embedded SQLite database and other local state"),
+)

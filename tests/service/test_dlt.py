@@ -1,0 +1,145 @@
+"""India's DLT: a message to an Indian number must fit a registered template or it is refused before sending; every
+text the service itself sends fits one of the templates our catalogues produce."""
+import pytest
+from sqlalchemy import delete, select, update
+
+from farmdb.models import DltTemplate, OutboundMessage
+from locales.dlt import as_dlt_text, catalogue_templates
+from service.dlt import TemplateBook, compile_text
+from service.outbox import queue_sms
+from tests.gateway.test_sms_inbound import at_sms
+
+
+@pytest.mark.parametrize("template, text, fits", [
+    ("Dear {#var#}, your ticket is {#var#}.", "Dear Asha, your ticket is KS-4821.", True),
+    ("Dear {#var#}, your ticket is {#var#}.", "Dear Asha, your ticket is KS-4821. Call us!", False),
+    ("Dear {#var#}, your ticket is {#var#}.", "Hello Asha, your ticket is KS-4821.", False),
+    ("Dear {#var#}, your ticket is {#var#}.", "Dear , your ticket is .", True),  # a variable may be empty
+    ("Dear {#var#}, hello", "Dear " + "x" * 30 + ", hello", True),
+    ("Dear {#var#}, hello", "Dear " + "x" * 31 + ", hello", False),  # 30 characters per placeholder
+    ("Dear {#var#}{#var#}, hello", "Dear " + "x" * 60 + ", hello", True),  # placeholders in a row add up
+    ("Price Rs. {#var#} (approx)*", "Price Rs. 1,850 (approx)*", True),  # regex characters are literal
+    ("Price Rs. {#var#} (approx)*", "Price Rs  1,850 (approx)", False),
+    ("Kheti  Sahayak:\n{#var#}", "Kheti Sahayak: x", True),  # any run of spaces matches any run of spaces
+    ("खेती सहायक: {#var#} का भाव", "खेती सहायक: प्याज का भाव", True),
+    ("line one {#var#}", "line one a\nb", True),  # a variable may span lines
+])
+def test_a_template_fits_only_its_own_text(template, text, fits):
+    assert bool(compile_text(template).fullmatch(text)) is fits
+
+
+def test_catalogue_texts_become_dlt_templates():
+    assert as_dlt_text("Kheti Sahayak: {price} received for {plan}.") == \
+        "Kheti Sahayak: {#var#} received for {#var#}{#var#}."
+    produced = catalogue_templates()
+    ids = {(catalogue, message_id) for catalogue, message_id, _, _ in produced}
+    for catalogue in ("en", "hi", "mr", "hi_Latn", "mr_Latn"):
+        assert {(catalogue, "payment.receipt_sms"), (catalogue, "sms.weather"), (catalogue, "alert.heat_sms"),
+                (catalogue, "broadcast.advisory_sms")} <= ids
+    assert not {m for _, m, _, _ in produced} & {"sms.price.line", "sms.payment.paid", "account.sms_stop"}
+    categories = {m: c for _, m, c, _ in produced}
+    assert (categories["broadcast.advisory_sms"], categories["advice.stage_sms"], categories["alert.heat_sms"],
+            categories["payment.receipt_sms"]) == ("service_explicit", "service_explicit", "service_implicit",
+                                                   "service_implicit")
+
+
+def _queue(service, db, phone, body, category="service_implicit", key="dlt:1"):
+    return queue_sms(service, db, phone=phone, body=body, locale="en", category=category, purpose="reply",
+                     idempotency_key=key)
+
+
+def test_a_message_no_template_fits_is_refused_with_the_reason_and_never_sent(sessions, service):
+    with sessions() as db, db.begin():
+        message_id = _queue(service, db, "+919812345678", "Buy cheap seeds now!!!").id
+    with sessions() as db:
+        row = db.get(OutboundMessage, message_id)
+    assert (row.status, row.provider, row.attempts) == ("failed", None, 0)
+    assert row.last_error.startswith("DLT: no registered service_implicit template matches this text")
+
+
+def test_a_fitting_message_carries_its_template_and_entity_id(sessions, service):
+    with sessions() as db, db.begin():
+        message_id = _queue(service, db, "+919812345678", "Kheti Sahayak: the mandi is closed tomorrow.").id
+    with sessions() as db:
+        row = db.get(OutboundMessage, message_id)
+        template = db.scalar(select(DltTemplate).where(DltTemplate.template_id == row.template_id))
+    assert row.status == "sent" and template.text.startswith("Kheti Sahayak: {#var#}")
+    assert row.dlt_entity_id == template.entity_id
+
+
+def test_numbers_outside_india_need_no_template(sessions, service):
+    with sessions() as db, db.begin():
+        message_id = _queue(service, db, "+254712345678", "Mvua kubwa inatarajiwa kesho.").id
+    with sessions() as db:
+        row = db.get(OutboundMessage, message_id)
+    assert (row.status, row.template_id) == ("sent", None)
+
+
+def test_a_template_of_another_category_or_header_does_not_count(sessions, make_service, service):
+    body = "Kheti Sahayak: the mandi is closed tomorrow."
+    with sessions() as db, db.begin():  # the operator-notice template is service implicit
+        assert _queue(service, db, "+919812345678", body, category="promotional", key="dlt:promo").status == "failed"
+    other, _ = make_service(sms_provider="africastalking", at_username="sandbox", at_api_key="k",
+                            at_sender_id="OTHERS")
+    with sessions() as db, db.begin():
+        row = _queue(other, db, "+919812345678", body, key="dlt:header")
+        assert row.status == "failed" and "for header OTHERS" in row.last_error
+
+
+def test_a_newly_registered_template_is_used_at_once(sessions, service):
+    body = "KHETI MELA at Niphad on 3 March, 10 am"
+    with sessions() as db, db.begin():
+        assert _queue(service, db, "+919812345678", body, key="dlt:before").status == "failed"
+        db.add(DltTemplate(template_id="1107170000000000001", entity_id="1101000000000000001", header="KHETIS",
+                           category="service_implicit", name="mela notice", text="KHETI MELA at {#var#} on {#var#}"))
+    try:
+        with sessions() as db, db.begin():
+            row = _queue(service, db, "+919812345678", body, key="dlt:after")
+            assert (row.status, row.template_id) == ("queued", "1107170000000000001")
+    finally:
+        with sessions() as db, db.begin():
+            db.execute(delete(DltTemplate).where(DltTemplate.template_id == "1107170000000000001"))
+
+
+def test_an_inactive_template_does_not_count(sessions, service):
+    body = "Kheti Sahayak: the mandi is closed tomorrow."
+    with sessions() as db, db.begin():
+        db.execute(update(DltTemplate).where(DltTemplate.text.like("Kheti Sahayak: {#var#}%")).values(active=False))
+    try:
+        with sessions() as db, db.begin():
+            assert _queue(service, db, "+919812345678", body).status == "failed"
+    finally:
+        with sessions() as db, db.begin():
+            db.execute(update(DltTemplate).values(active=True))
+
+
+@pytest.mark.parametrize("text", [
+    "help", "kal barish hogi kya", "गेहूं का भाव", "kanda bhav lasalgaon", "soybean salla", "मदत", "PRICE onion",
+    "WEATHER nashik", "mera bhugtan", "plan", "LANG MR", "expert se baat", "kide lag gaye kapas mein",
+    "aaj mausam kaisa hai", "कांद्याला भाव किती", "register", "asdfgh",
+])
+def test_every_reply_the_service_writes_fits_a_template(client, sessions, register_farmer, text):
+    register_farmer(locale="mr", crops=("onion", "soybean"))
+    assert at_sms(client, text).status_code == 200
+    with sessions() as db:
+        rows = db.scalars(select(OutboundMessage)).all()
+    assert rows and [(r.status, r.last_error) for r in rows if r.template_id is None or r.status == "failed"] == []
+
+
+def test_every_text_a_stranger_gets_while_registering_fits_a_template(client, sessions):
+    for step in ("register", "Sunita", "nashik", "kanda soyabean", "haan"):
+        assert at_sms(client, step, phone="+919822222222").status_code == 200
+    with sessions() as db:
+        rows = db.scalars(select(OutboundMessage)).all()
+    assert len(rows) == 5 and all(r.status == "sent" and r.template_id for r in rows)
+
+
+def test_the_template_book_compiles_once(sessions, monkeypatch):
+    calls = []
+    monkeypatch.setattr("service.dlt.compile_text", lambda *a: calls.append(a) or compile_text(*a))
+    book = TemplateBook()
+    with sessions() as db:
+        book.templates(db)
+        before = len(calls)
+        book.templates(db)
+    assert before > 0 and len(calls) == before  # unchanged table: nothing recompiled
