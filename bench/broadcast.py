@@ -330,7 +330,7 @@ def report(prepared: dict, ours: dict, floor: dict) -> None:
     n = FARMERS
     print(f"\nmachine: {os.cpu_count()} cores, {cpu}; python {platform.python_version()}; commit {commit}; "
           f"load average at start {prepared['load']:.2f}")
-    print(f"{n:,} farmers (inserted in {prepared['farmers_insert_s']:.1f} s); worker: kheti worker -c {CONCURRENCY} "
+    print(f"{n:,} farmers (inserted in {prepared['farmers_insert_s']:.1f} s); worker: as kheti worker, -c {CONCURRENCY} "
           f"(prefork) on sms.bulk,default; broker and Redis: {REDIS_URL}; null sender; chunks of {CHUNK}")
     print(f"\n{'':34} {'ours':>10} {'floor':>10} {'ratio':>7}")
     rows = (("create the outbox rows (s)", "create_s"), ("dispatch -> all sent (s)", "send_s"),

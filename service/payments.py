@@ -70,10 +70,11 @@ def mark_paid(service: Service, db: Session, payment: Payment, at: datetime | No
         db.add(subscription)
     if farmer is not None:
         t = texts(farmer.locale, latin=False)
+        ends = _local_day(service, subscription.ends_at, farmer)
         queue_sms(service, db, phone=farmer.phone, locale=farmer.locale, category="service_implicit", purpose="receipt",
                   farmer_id=farmer.id, idempotency_key=f"receipt:payment:{payment.id}",
                   body=t(N_("payment.receipt_sms"), plan=plan.name_in(farmer.locale),
-                         price=t.money(payment.amount_minor // 100), end=_local_day(service, subscription.ends_at, farmer)))
+                         price=t.money(payment.amount_minor // 100), end=ends))
     return True
 
 

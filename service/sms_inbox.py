@@ -90,8 +90,8 @@ def _handle(conversations: Conversations, inbound: Inbound, parse: Parse | None 
             row.farmer_id = row.farmer_id or applied.registered_farmer_id
             if text and inbound.send_reply:
                 locale = _reply_locale(profile, chat, parse, effects)
-                queue_sms(conversations.service, db, phone=inbound.phone, body=text, locale=locale, category="service_implicit",
-                          purpose="reply", farmer_id=row.farmer_id,
+                queue_sms(conversations.service, db, phone=inbound.phone, body=text, locale=locale,
+                          category="service_implicit", purpose="reply", farmer_id=row.farmer_id,
                           idempotency_key=f"reply:{inbound.provider}:{inbound.provider_message_id}")
             row.processed_at = utcnow()
     except IntegrityError:

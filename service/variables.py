@@ -215,7 +215,8 @@ VARIABLES: tuple[Variable, ...] = (
              "Local hours per SMS category (TRAI: 10:00-21:00 IST); outside them a message waits for the next window. "
              "`none`: no windows"),
     Variable("OUTBOX_SWEEP_AFTER", "300", _between(30, 86_400),
-             "Seconds after which the sweeper re-queues an SMS still waiting to be sent (a lost task, a broker restart)"),
+             "Seconds after which the sweeper re-queues an SMS still waiting to be sent (a lost task, a broker "
+             "restart)"),
     Variable("ADMIN_API_KEY", None, _text,
              "Bearer key for the admin API (/api/broadcasts). Unset: the admin API refuses every request", secret=True),
     Variable("PAYMENT_PROVIDER", "sandbox", _choice(PAYMENT_PROVIDERS),

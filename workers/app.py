@@ -53,7 +53,7 @@ class WorkerApp(Celery):
         if settings.celery_broker_url:
             self.conf.update(broker_url=settings.celery_broker_url, task_always_eager=False)
         else:
-            self.conf.update(broker_url="memory://", task_always_eager=True, task_eager_propagates=True)
+            self.conf.update(broker_url="memory://localhost/", task_always_eager=True, task_eager_propagates=True)
         for spec in specs:
             self.task(spec.run, name=spec.name, bind=True, **spec.options)
         # The core's requests for work ("send this SMS") become these tasks: queued, or run here when in-process.

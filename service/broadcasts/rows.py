@@ -23,6 +23,7 @@ from service.broadcasts.estimate import LanguagePreview, Preview, preview
 from service.context import Service
 from service.outbox import dlt_header, estimated_cost
 from service.send_windows import next_send_time
+from service.settings import Settings
 
 
 def create(service: Service, db: Session, *, key: str, kind: str, category: str, audience: Audience,

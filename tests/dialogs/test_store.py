@@ -1,6 +1,5 @@
 """The USSD session store: compact, expiring, and one caller at a time."""
 import threading
-import time
 
 import pytest
 
@@ -45,22 +44,38 @@ def test_the_key_is_a_cluster_hash_tag():
 
 
 def test_a_hop_holds_the_lock_reads_then_writes_as_it_lets_go(redis_client, monkeypatch):
+    """The second hop waits for the first: it is refused the lock (at least once) while the first holds it, and
+    reads what the first wrote. Ordered by events, not by sleeping."""
     store = SessionStore(redis_client)
-    order = []
+    order, first_in, refused = [], threading.Event(), threading.Event()
+    take = store._take
+
+    def take_noting_refusals(keys, args):
+        got, raw = take(keys=keys, args=args)
+        if not got:
+            refused.set()
+        return got, raw
+    store._take = take_noting_refusals
 
     def first():
         with store.hop("+919812345678") as hop:
             order.append(("first in", hop.stored))
-            time.sleep(0.2)
+            first_in.set()
+            assert refused.wait(5), "the second hop never asked for the lock"
             hop.save(_stored("weather"), mid_flow=True)
             order.append("first out")
 
-    thread = threading.Thread(target=first)
-    thread.start()
-    time.sleep(0.05)
-    with store.hop("+919812345678") as hop:  # waits for the first hop, then sees what it wrote
-        order.append(("second in", hop.stored.session.screen))
-    thread.join()
+    def second():
+        with store.hop("+919812345678") as hop:  # waits for the first hop, then sees what it wrote
+            order.append(("second in", hop.stored.session.screen))
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert first_in.wait(5)
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    holder.join(10)
+    waiter.join(10)
     assert order == [("first in", None), "first out", ("second in", "weather")]
     assert redis_client.get(store.key("+919812345678") + ":lock") is None
 

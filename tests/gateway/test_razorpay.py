@@ -6,7 +6,6 @@ import hmac
 import itertools
 import json
 import threading
-from dataclasses import replace
 
 import pytest
 import responses

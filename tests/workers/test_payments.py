@@ -2,7 +2,6 @@
 sandbox, the retry offer when a link expires, and renewal reminders three days before a plan ends."""
 import base64
 import json
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest

@@ -259,7 +259,6 @@ def test_a_broadcast_chunk_in_one_language_is_one_request_with_each_recipients_a
         session.add_all(rows)
         session.flush()
         ids = [r.id for r in rows]
-    from workers.tasks import send_bulk
     tasks.send_bulk(ids)
     first = at_api.calls[0].request
     assert parse_qs(first.body)["to"] == [",".join(phones)] and parse_qs(first.body)["from"] == ["KHETIS"]

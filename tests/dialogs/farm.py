@@ -1,0 +1,93 @@
+"""A farm in memory that answers every question the dialogs may ask (dialogs.services.FarmServices): two states,
+a few districts, wheat and onion with their stages, a mandi's prices, one plan, one advisory. No database, Redis or
+HTTP: the engine and the SMS dialog run on it exactly as on the real services."""
+from __future__ import annotations
+
+from datetime import date
+
+from dialogs.model import Profile
+from dialogs.services import CropInfo, DayWeather, MandiPrice, Named, PlanInfo
+from dialogs.ussd import UssdLayout
+
+TODAY = date(2026, 7, 15)
+MAHARASHTRA, BIHAR = Named(1, {"en": "Maharashtra", "hi": "महाराष्ट्र", "mr": "महाराष्ट्र"}, {"hi": "Maharashtra"}), \
+    Named(2, {"en": "Bihar", "hi": "बिहार", "mr": "बिहार"}, {"hi": "Bihar"})
+NASHIK = Named(11, {"en": "Nashik", "hi": "नासिक", "mr": "नाशिक"}, {"hi": "Nasik", "mr": "Nashik"})
+PUNE = Named(12, {"en": "Pune", "hi": "पुणे", "mr": "पुणे"}, {"hi": "Pune", "mr": "Pune"})
+PURNIA = Named(21, {"en": "Purnia", "hi": "पूर्णिया", "mr": "पूर्णिया"}, {"hi": "Purnia"})
+WHEAT = CropInfo("wheat", {"en": "Wheat", "hi": "गेहूं", "mr": "गहू"}, {"hi": "Gehun", "mr": "Gahu"},
+                 ("sowing", "tillering", "flowering", "harvest"))
+ONION = CropInfo("onion", {"en": "Onion", "hi": "प्याज", "mr": "कांदा"}, {"hi": "Pyaz", "mr": "Kanda"},
+                 ("sowing", "vegetative", "tuber_bulking", "harvest"))
+PLAN = PlanInfo("season_basic", {"en": "Season plan", "hi": "सीज़न प्लान", "mr": "हंगाम योजना"},
+                {"hi": "Season plan", "mr": "Hangam yojana"}, price_minor=9900, duration_days=120)
+LASALGAON = Named(301, {"en": "Lasalgaon", "hi": "लासलगांव", "mr": "लासलगाव"}, {"hi": "Lasalgaon", "mr": "Lasalgaon"})
+FARMER = Profile(farmer_id=7, name="Asha Pawar", locale="en", state_id=1, district_id=11,
+                 crops={"onion": "2026-06-01", "wheat": None})
+
+
+class Farm:
+    default_locale = "en"
+
+    def __init__(self, *, farmer: Profile | None = FARMER, layout=UssdLayout()):
+        self.farmer, self.layout = farmer, layout
+        self.tickets = iter(range(4_200_001, 4_300_000))
+
+    def today(self) -> date:
+        return TODAY
+
+    def profile(self, phone):
+        return self.farmer
+
+    def states(self):
+        return [MAHARASHTRA, BIHAR]
+
+    def districts(self, state_id):
+        return {1: [NASHIK, PUNE], 2: [PURNIA]}.get(state_id, [])
+
+    def find_states(self, text):
+        return [s for s in self.states() if s.names["en"].lower().startswith(text.strip().lower()[:4])]
+
+    def find_districts(self, state_id, text):
+        return [d for d in self.districts(state_id) if d.names["en"].lower().startswith(text.strip().lower()[:4])]
+
+    def district(self, district_id):
+        return {d.key: d for d in (NASHIK, PUNE, PURNIA)}.get(district_id)
+
+    def crops(self):
+        return [WHEAT, ONION]
+
+    def crop_stage(self, crop, sown_on):
+        return "vegetative" if (TODAY - sown_on).days > 30 else "sowing"
+
+    def forecast(self, district_id, days=3):
+        return [DayWeather(date(2026, 7, 15 + n), [0.0, 12.0, 3.0][n], 22, 31) for n in range(days)]
+
+    def prices(self, crop, district_id, limit=3):
+        return [MandiPrice(LASALGAON, TODAY, 1600, 2000, 1850, 40.0)] if crop == "onion" else []
+
+    def advisory(self, crop, stage, state_id):
+        if (crop, stage) == ("onion", "vegetative"):
+            return {"en": "Give the second dose of nitrogen now.", "hi": "अब नाइट्रोजन की दूसरी खुराक दें।",
+                    "mr": "आता नत्राचा दुसरा हप्ता द्या."}
+        return None
+
+    def plans(self):
+        return [PLAN]
+
+    def new_ticket(self):
+        return str(next(self.tickets))
+
+    def find_districts_anywhere(self, text):
+        found = [(f"{d.names['en']} ({s.names['en']})", s.key, d.key) for s in self.states()
+                 for d in self.districts(s.key) if d.names["en"].lower().startswith(text.strip().lower()[:4])]
+        return found
+
+    def district_named(self, name, prefer_state=None, text=""):
+        return next((d for d in (NASHIK, PUNE, PURNIA) if d.names["en"] == name), None)
+
+    def crops_in(self, text):
+        return [c.key for c in self.crops() if c.key in text.lower() or c.romanised.get("hi", "").lower() in text.lower()]
+
+    def latest_payment(self, farmer_id):
+        return (9900, PLAN, "pending")
