@@ -15,7 +15,7 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
-from gateway import context
+from gateway import context, routes
 from gateway.errors import error_response
 from service import broadcasts
 from service.broadcasts import Audience, BroadcastError
@@ -26,11 +26,10 @@ _FIELDS = {"advisory_id", "crop", "district", "state", "locale", "category", "pr
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("admin", __name__, url_prefix="/api")
-    bp.before_request(authenticate)
-    bp.add_url_rule("/broadcasts", view_func=create_broadcast, methods=["POST"])
-    bp.add_url_rule("/broadcasts/<int:broadcast_id>", view_func=broadcast_status, methods=["GET"])
-    return bp
+    return routes.blueprint("admin", __name__, (
+        ("POST", "/broadcasts", create_broadcast),
+        ("GET", "/broadcasts/<int:broadcast_id>", broadcast_status),
+    ), url_prefix="/api", before=authenticate)
 
 
 def authenticate():

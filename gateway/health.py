@@ -7,15 +7,13 @@ from flask import Blueprint, current_app, jsonify
 
 from farmdb.db import ping
 from farmdb.migrate import current_revision
+from gateway import routes
 
 log = logging.getLogger(__name__)
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("health", __name__)
-    bp.add_url_rule("/healthz", view_func=healthz, methods=["GET"])
-    bp.add_url_rule("/readyz", view_func=readyz, methods=["GET"])
-    return bp
+    return routes.blueprint("health", __name__, (("GET", "/healthz", healthz), ("GET", "/readyz", readyz)))
 
 
 def healthz():

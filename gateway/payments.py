@@ -12,15 +12,16 @@ from sqlalchemy import select
 from farmdb.models import Payment
 from farmdb.phones import mask_phone
 from farmdb.types import utcnow
-from gateway import context, razorpay
+from gateway import context, razorpay, routes
 from service.payments import mark_paid
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("payments", __name__, url_prefix="/payments")
-    bp.add_url_rule("/sandbox/<ref>", view_func=sandbox_page, methods=["GET"])
-    bp.add_url_rule("/sandbox/<ref>/pay", view_func=sandbox_pay, methods=["POST"])
-    bp.register_blueprint(razorpay.blueprint())
+    bp = routes.blueprint("payments", __name__, (
+        ("GET", "/sandbox/<ref>", sandbox_page),
+        ("POST", "/sandbox/<ref>/pay", sandbox_pay),
+    ), url_prefix="/payments")
+    bp.register_blueprint(razorpay.blueprint())  # /payments/razorpay/webhook
     return bp
 
 PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from farmdb.models import Payment, PaymentEvent
-from gateway import context
+from gateway import context, routes
 from service.context import Service
 from service.payment_providers.razorpay import NAME, LinkEvent, WebhookRejected
 from service.payments import expire, mark_paid
@@ -24,9 +24,8 @@ log = logging.getLogger(__name__)
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("razorpay", __name__, url_prefix="/razorpay")  # nested in gateway.payments: /payments/razorpay
-    bp.add_url_rule("/webhook", view_func=webhook, methods=["POST"])
-    return bp
+    # Nested in gateway.payments: /payments/razorpay/webhook
+    return routes.blueprint("razorpay", __name__, (("POST", "/webhook", webhook),), url_prefix="/razorpay")
 
 
 def webhook():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, send_file
 
+from gateway import routes
 from service.voice_audio import AudioLibrary, ClipFormatError, assembled, decode, is_clip_id
 from service.voice_words import WORDS
 
@@ -17,10 +18,10 @@ CACHE_SECONDS = 86_400
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("voice_audio", __name__, url_prefix="/voice/audio")
-    bp.add_url_rule("/<locale>/<clip>.wav", view_func=clip, methods=["GET"])
-    bp.add_url_rule("/<locale>/play/<token>.wav", view_func=play, methods=["GET"])
-    return bp
+    return routes.blueprint("voice_audio", __name__, (
+        ("GET", "/<locale>/<clip>.wav", clip),
+        ("GET", "/<locale>/play/<token>.wav", play),
+    ), url_prefix="/voice/audio")
 
 
 def _locale_directory(locale: str) -> Path:

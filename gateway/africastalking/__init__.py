@@ -11,26 +11,23 @@ import logging
 
 from flask import Blueprint, abort, current_app, request
 
+from gateway import routes
 from gateway.africastalking import sms, ussd, voice
 
 log = logging.getLogger(__name__)
 
 ROUTES = (
-    ("/ussd", ussd.ussd_hop),
-    ("/ussd/events", ussd.ussd_session_ended),
-    ("/sms", sms.inbound_sms),
-    ("/sms/delivery", sms.sms_delivery_report),
-    ("/sms/optout", sms.sms_opt_out),
-    ("/voice", voice.voice),
+    ("POST", "/ussd", ussd.ussd_hop),
+    ("POST", "/ussd/events", ussd.ussd_session_ended),
+    ("POST", "/sms", sms.inbound_sms),
+    ("POST", "/sms/delivery", sms.sms_delivery_report),
+    ("POST", "/sms/optout", sms.sms_opt_out),
+    ("POST", "/voice", voice.voice),
 )
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("africastalking", __name__, url_prefix="/africastalking")
-    bp.before_request(check_token)
-    for rule, view in ROUTES:
-        bp.add_url_rule(rule, view_func=view, methods=["POST"])
-    return bp
+    return routes.blueprint("africastalking", __name__, ROUTES, url_prefix="/africastalking", before=check_token)
 
 
 def check_token():

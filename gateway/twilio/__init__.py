@@ -12,24 +12,21 @@ import logging
 from flask import Blueprint, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
+from gateway import routes
 from gateway.twilio import sms, voice
 
 log = logging.getLogger(__name__)
 
 ROUTES = (
-    ("/sms", sms.inbound_sms),
-    ("/sms/status", sms.sms_status),
-    ("/voice", voice.voice),
-    ("/voice/status", voice.voice_status),
+    ("POST", "/sms", sms.inbound_sms),
+    ("POST", "/sms/status", sms.sms_status),
+    ("POST", "/voice", voice.voice),
+    ("POST", "/voice/status", voice.voice_status),
 )
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("twilio", __name__, url_prefix="/twilio")
-    bp.before_request(check_signature)
-    for rule, view in ROUTES:
-        bp.add_url_rule(rule, view_func=view, methods=["POST"])
-    return bp
+    return routes.blueprint("twilio", __name__, ROUTES, url_prefix="/twilio", before=check_signature)
 
 
 def public_url() -> str:
