@@ -18,12 +18,12 @@ from service.settings import Settings
 from service.sms_inbox import rasa_answer
 
 
-@click.group()
-def nlu():
+@click.group("nlu")
+def nlu_group():
     """The SMS language model: train it, judge it, try it."""
 
 
-@nlu.command("train")
+@nlu_group.command("train")
 @with_settings
 def nlu_train(settings: Settings):
     """Train the intent model on nlu/data/*.train.jsonl (done by `make install`; kept in VAR_DIR)."""
@@ -33,7 +33,7 @@ def nlu_train(settings: Settings):
                f"({settings.var_dir})", err=True)
 
 
-@nlu.command("eval")
+@nlu_group.command("eval")
 @click.option("--mistakes", is_flag=True, help="Also list every message read wrongly.")
 @with_settings
 def nlu_eval(settings: Settings, mistakes: bool):
@@ -46,7 +46,7 @@ def nlu_eval(settings: Settings, mistakes: bool):
             click.echo("  " + " | ".join(map(str, row)))
 
 
-@nlu.command("parse")
+@nlu_group.command("parse")
 @with_settings
 def nlu_parse(settings: Settings):
     """Read messages from standard input, one a line; write one JSON object a line."""
@@ -75,4 +75,4 @@ def actions(settings: Settings, port: int):
     run(executor(answer), port=port)
 
 
-COMMANDS = (nlu, actions)
+COMMANDS = (nlu_group, actions)

@@ -32,10 +32,10 @@ def serve(settings: Settings, host: str, port: int | None, prod: bool):
         # Through this interpreter: gunicorn need not be on PATH (an unactivated virtualenv).
         os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF),
                                   "gateway.wsgi:app"])
-    service, tasks = open_service(settings)
+    service, worker_app = open_service(settings)
     app = create_app(service=service)
     if settings.tasks_in_process:
-        periodic.start(tasks)  # no beat process on the embedded default: run the periodic jobs in this one
+        periodic.start(worker_app)  # no beat process on the embedded default: run the periodic jobs in this one
     click.echo(f"Kheti Sahayak gateway on http://{host}:{port}  (health: /healthz, readiness: /readyz)", err=True)
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
 

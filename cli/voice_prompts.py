@@ -27,12 +27,12 @@ import click
 import numpy as np
 
 from cli.common import with_settings
-from locales.languages import language
+from locales.languages import BUILT_AUDIO, language
 from service.connections import Backends
 from service.reference import ReferenceData
 from service.settings import Settings
 from service.voice_audio import CHANNELS, RATE, WIDTH, AudioLibrary, clip_id
-from service.voice_words import LOCALES, normalise, spoken_texts
+from service.voice_words import normalise, spoken_texts
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ def voice():
 
 
 @voice.command("build-prompts")
-@click.option("--locale", "locales", multiple=True, type=click.Choice(LOCALES),
+@click.option("--locale", "locales", multiple=True, type=click.Choice(BUILT_AUDIO),
               help="Only this language (repeatable; default: all of them).")
 @click.option("--engine", type=click.Choice(sorted(ENGINES)), default=None,
               help="Synthesiser (default: espeak-ng when installed, else espeakng-loader).")
@@ -237,7 +237,7 @@ def build_prompts_command(settings: Settings, locales: tuple[str, ...], engine: 
     backends = Backends.open(settings)
     directory = AudioLibrary.for_settings(settings).directory
     failed = False
-    for locale in locales or LOCALES:
+    for locale in locales or BUILT_AUDIO:
         started = time.perf_counter()
         result = build_prompts(directory, backends.sessions, [locale], synthesise, force=force,
                                workers=synthesise.workers)[locale]

@@ -3,7 +3,6 @@ and the effects the hop has decided so far. Screens and flows take it; the engin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from dialogs.effects import Effect
 from dialogs.model import Event, Profile, Session
@@ -21,10 +20,6 @@ class Ctx:
     @property
     def t(self) -> Texts:
         return texts(self.session.locale, self.event.latin)
-
-    @property
-    def now(self) -> datetime:
-        return self.event.at or datetime.now(timezone.utc)
 
     @property
     def profile(self) -> Profile | None:

@@ -11,7 +11,8 @@ from typing import Mapping
 
 from dialogs.model import Profile, Session
 from dialogs.screens import End, Info, Screen
-from dialogs.texts import CATALOGUES, texts
+from dialogs.texts import texts
+from locales.languages import CATALOGUES
 
 
 class DialogError(ValueError):

@@ -1,5 +1,6 @@
-"""What should happen because of a hop, described as data. The gateway carries these out in one database
-transaction after the engine returns; SMS and payment links go to the workers after that transaction commits."""
+"""What should happen because of a hop, described as data. The core (service.effects) carries these out in one
+database transaction after the engine returns; SMS and payment links go to the workers after that transaction
+commits."""
 from __future__ import annotations
 
 from dataclasses import dataclass

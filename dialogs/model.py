@@ -1,12 +1,12 @@
 """What flows in and out of the dialog engine: plain data, no I/O.
 
 The engine reads a Session and an Event, and returns the next Session, a Reply (a channel-neutral View of the
-screen, already in the farmer's language) and Effects for the gateway to carry out after the hop.
+screen, already in the farmer's language) and Effects for the core to carry out after the hop (service.effects).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 
@@ -69,7 +69,6 @@ class Event:
     channel: str  # "ussd", "voice", "sms"
     text: str = ""
     latin: bool = True  # the channel shows only Latin letters (most USSD operators)
-    at: datetime | None = None
     recording_url: str | None = None  # the voice channel's answer to a question: a recording instead of text
     entities: dict | None = None  # with a shortcut: what was named ({"crop": "wheat"})
 

@@ -1,5 +1,6 @@
-"""What the dialogs may ask of the outside world: read-only questions, answered by the gateway's implementation
-(gateway/services) from the database, Redis and the weather API, or by anything else with the same methods."""
+"""What the dialogs may ask of the outside world: read-only questions, answered by the core's implementation
+(service/dialog_services.py) from the database, Redis and the weather API, or by anything else with the same methods
+(tests/dialogs/farm.py keeps a farm in memory)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -11,10 +11,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from locales import SOURCE, translations
-from locales.languages import CATALOGUES, CODES, language
-
-LANGUAGES = CODES  # the languages a farmer can choose
-__all__ = ["CATALOGUES", "LANGUAGES", "N_", "Phrase", "Texts", "texts"]
+from locales.languages import language
 
 
 def N_(key: str) -> str:

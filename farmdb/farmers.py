@@ -37,7 +37,7 @@ def erase(db: Session, farmer: Farmer, *, channel: str, notice: str) -> None:
 
     Kept: the consent events (when consent was given and withdrawn, no longer linked to a person), expert requests
     (without the farmer's words or recording), messages and USSD session logs with the number and text replaced, so
-    service statistics stay true. Messages not yet sent are cancelled. The caller's Redis state is the gateway's to
+    service statistics stay true. Messages not yet sent are cancelled. The caller's Redis state is the core's to
     forget (service.conversations.Conversations.forget_caller).
     """
     db.add(farmer.withdraw_consent(channel, notice))

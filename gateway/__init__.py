@@ -27,23 +27,25 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def create_app(settings: Settings | None = None, *, backends: Backends | None = None,
-               service: Service | None = None, clock: Callable[[], date] | None = None) -> Flask:
+               service: Service | None = None, today: Callable[[], date] | None = None) -> Flask:
     """Build the app from settings (the environment when none given), or around a Service booted already (with its
-    task app: `kheti serve` also ticks the periodic jobs on it). Tests pass their own backends and clock."""
+    task app: `kheti serve` also ticks the periodic jobs on it). Tests pass their own backends, and `today` to pin
+    the farmers' calendar day."""
+    if service is not None and (settings is not None or backends is not None):
+        raise TypeError("create_app takes a booted service, or settings and backends to boot one: not both")
+    settings = service.settings if service is not None else settings or Settings.from_env()
+    configure_logging(settings.log_level)  # before booting: what start-up logs is formatted and masked too
     if service is None:
-        service, _ = boot(settings or Settings.from_env(), backends)
-    settings = service.settings
-    configure_logging(settings.log_level)
+        service, _ = boot(settings, backends)
 
     app = Flask(__name__)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         JSON_SORT_KEYS=False,
-        KHETI_SETTINGS=settings,
         KHETI_SCHEMA_HEAD=head_revision(),
     )
     app.extensions["kheti"] = service
-    app.extensions["kheti_conversations"] = Conversations(service, clock=clock)
+    app.extensions["kheti_conversations"] = Conversations(service, today=today)
     # Hindi and Marathi prompts for Africa's Talking calls, built ahead by `kheti voice build-prompts`.
     app.extensions["kheti_voice_audio"] = AudioLibrary.for_settings(settings)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hmac
 import logging
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from gateway import context, routes
 from gateway.errors import error_response
@@ -33,7 +33,7 @@ def blueprint() -> Blueprint:
 
 
 def authenticate():
-    key = current_app.config["KHETI_SETTINGS"].admin_api_key
+    key = context.settings().admin_api_key
     if not key:
         return error_response(403, "admin_api_disabled", "set ADMIN_API_KEY to use the admin API")
     given = request.headers.get("Authorization", "")

@@ -17,4 +17,4 @@ def conversations() -> Conversations:
 
 
 def settings() -> Settings:
-    return current_app.config["KHETI_SETTINGS"]
+    return service().settings

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import abort, current_app
+from flask import abort
 
 from farmdb.phones import InvalidPhoneNumber, to_e164
+from gateway import context
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def clean(text: str) -> str:
 def sender_phone(raw: str, field: str) -> str:
     """The sender's number in E.164, or a 400 naming the field: a provider's logs then say what was wrong."""
     try:
-        return to_e164(raw, current_app.config["KHETI_SETTINGS"].default_region)
+        return to_e164(raw, context.settings().default_region)
     except InvalidPhoneNumber as exc:
         log.warning("inbound message refused: %s", exc)
         abort(400, description=f"invalid sender number in '{field}'")

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify
 
 from farmdb.db import ping
 from farmdb.migrate import current_revision
-from gateway import routes
+from gateway import context, routes
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def healthz():
 
 def readyz():
     """Can this instance do real work? Take it out of the load balancer (503) while a dependency is down."""
-    backends = current_app.extensions["kheti"].backends
+    backends = context.service().backends
     checks = {"database": _check_database(backends.engine, current_app.config["KHETI_SCHEMA_HEAD"]),
               "redis": _check_redis(backends.redis)}
     failing = [name for name, result in checks.items() if result != "ok"]

@@ -62,19 +62,19 @@ def webhook():
 
 
 def _settle(service: Service, db: Session, payment: Payment, event: LinkEvent) -> str:
-    context = {"payment_id": payment.id, "event": event.event}
+    about = {"payment_id": payment.id, "event": event.event}
     if event.outcome == "paid":
         if (event.amount_minor, event.currency) != (payment.amount_minor, payment.currency):
             # Never start a plan for money we did not ask for; someone must look at it.
             log.error("Razorpay paid %s %s for a payment of %s %s: not activated", event.amount_minor,
-                      event.currency, payment.amount_minor, payment.currency, extra=context)
+                      event.currency, payment.amount_minor, payment.currency, extra=about)
             payment.failure_reason = f"paid {event.amount_minor} {event.currency}: amount does not match"
             return "amount_mismatch"
         payment.provider_payment_id = event.provider_payment_id
         return "paid" if mark_paid(service, db, payment) else "already_paid"
     if event.outcome == "expired":
         if payment.status != "pending":
-            log.info("Razorpay link closed on a %s payment: nothing to do", payment.status, extra=context)
+            log.info("Razorpay link closed on a %s payment: nothing to do", payment.status, extra=about)
             return payment.status
         expire(service, db, payment, event.reason)
         return "expired"
@@ -85,6 +85,6 @@ def _settle(service: Service, db: Session, payment: Payment, event: LinkEvent) -
             payment.failure_reason = event.reason[:120]
         return "recorded"
     # partially_paid: UPI links take no part payments, so this is not ours to settle; keep it visible.
-    log.warning("Razorpay %s on a %s payment: not settled", event.event, payment.status, extra=context)
+    log.warning("Razorpay %s on a %s payment: not settled", event.event, payment.status, extra=about)
     payment.failure_reason = event.reason
     return "ignored"

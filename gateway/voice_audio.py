@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, send_file
 
 from gateway import routes
-from service.voice_audio import AudioLibrary, ClipFormatError, assembled, decode, is_clip_id
+from service.voice_audio import ClipFormatError, assembled, decode, is_clip_id
 from service.voice_words import WORDS
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def blueprint() -> Blueprint:
 def _locale_directory(locale: str) -> Path:
     if locale not in WORDS:
         abort(404)
-    return AudioLibrary.for_settings(current_app.config["KHETI_SETTINGS"]).directory / locale
+    return current_app.extensions["kheti_voice_audio"].directory / locale
 
 
 def clip(locale: str, clip: str):

@@ -35,6 +35,12 @@ class Language:
     def catalogue(self, latin: bool) -> str:
         return self.romanised if latin and self.romanised else self.code
 
+    def menu_label(self, latin: bool) -> str:
+        """Named in itself and in Latin letters, so anyone can find theirs: "हिंदी (Hindi)"; Latin letters alone
+        where the screen shows only those."""
+        own, english = self.native_name, self.english_name
+        return english if latin or own == english else f"{own} ({english})"
+
 
 def _digits(*words: str) -> dict[str, tuple[str, ...]]:
     return {str(digit): tuple(said.split()) for digit, said in enumerate(words) if said}

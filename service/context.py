@@ -3,7 +3,7 @@ boot (the gateway's app factory, the worker's, a CLI command) and handed down ex
 Nothing of it lives in module globals.
 
 - settings, and the connections they name (the database, Redis);
-- the task queue the core hands background work to (attached by workers.boot);
+- the task queue the core hands background work to (attached once, by workers.app.boot);
 - what is built once and kept: the DLT templates, the SMS and voice providers, the payment provider;
 - the clock the rate limiter and in-process waits keep (tests move it instead of sleeping).
 """
@@ -16,7 +16,7 @@ from service.built_once import BuiltOnce
 from service.connections import Backends
 from service.dlt import TemplateBook
 from service.payment_providers import PaymentProvider, payment_provider_for
-from service.providers import Carrier, carrier_for
+from service.providers import Provider, provider_for
 from service.settings import Settings
 from service.tasks import Tasks
 
@@ -46,19 +46,25 @@ class Service:
         """Connect to what the settings name (unless given the backends); building the SMS and payment providers
         here stops start-up at once, with its reason, when their configuration cannot work."""
         service = cls(settings, backends or Backends.open(settings), clock=clock or Clock())
-        service.carrier()
+        service.provider()
         service.payment_provider()
         return service
 
-    def carrier(self, name: str | None = None) -> Carrier:
+    def attach_tasks(self, tasks: Tasks) -> None:
+        """The queue background work goes to, given once by whoever boots the process."""
+        if self.tasks.attached:
+            raise RuntimeError("this Service has its task queue already")
+        self.tasks = tasks
+
+    def provider(self, name: str | None = None) -> Provider:
         """A provider's outbound side, SMS_PROVIDER's by default (a call-back goes by the provider that rang)."""
         name = name or self.settings.sms_provider
-        return self._built.get_or_build(("carrier", name), lambda: carrier_for(self.settings, name))
+        return self._built.get_or_build(("provider", name), lambda: provider_for(self.settings, name))
 
-    def use_carrier(self, name: str, carrier: Carrier) -> None:
+    def use_provider(self, name: str, provider: Provider) -> None:
         """Send over `name` with this outbound side instead of building one (a benchmark's provider that answers
         at once)."""
-        self._built[("carrier", name)] = carrier
+        self._built[("provider", name)] = provider
 
     def payment_provider(self) -> PaymentProvider:
         return self._built.get_or_build("payments", lambda: payment_provider_for(self.settings))

@@ -40,7 +40,8 @@ def chat_key(phone: str) -> str:
 
 
 class Conversations:
-    def __init__(self, service: Service, *, clock: Callable[[], date] | None = None):
+    def __init__(self, service: Service, *, today: Callable[[], date] | None = None):
+        """`today` pins the farmers' calendar day (tests); otherwise it is today in TIMEZONE."""
         self.service = service
         self.settings, self.backends = service.settings, service.backends
         settings, backends = self.settings, self.backends
@@ -50,7 +51,7 @@ class Conversations:
 
         def services(layout) -> DialogServices:
             return DialogServices(reads=backends.reads, reference=self.reference, weather=weather, layout=layout,
-                                  default_locale=settings.default_locale, timezone=settings.timezone, clock=clock)
+                                  default_locale=settings.default_locale, timezone=settings.timezone, today=today)
 
         self.ussd_layout = UssdLayout(settings.ussd_max_chars, settings.ussd_ucs2_max_chars)
         self.ussd_services = services(self.ussd_layout)

@@ -46,11 +46,11 @@ class DialogServices:
     """One per channel (the layout differs); the reference data and weather provider are shared."""
 
     def __init__(self, *, reads: Engine, reference: ReferenceData, weather, layout: Layout,
-                 default_locale: str, timezone: str, clock: Callable[[], date] | None = None):
+                 default_locale: str, timezone: str, today: Callable[[], date] | None = None):
         self._reads, self._reference, self._weather = reads, reference, weather
         self.layout, self.default_locale = layout, default_locale
         self._zone = ZoneInfo(timezone)
-        self._clock = clock  # tests pin the day; otherwise today in the farmers' time zone
+        self._today = today  # tests pin the day; otherwise today in the farmers' time zone
         self._price_cache: dict[int, tuple[date, float, dict]] = {}
         self._nearest_cache: dict[tuple, list[MandiPrice]] = {}
 
@@ -59,7 +59,7 @@ class DialogServices:
         return self._reference.fresh()
 
     def today(self) -> date:
-        return self._clock() if self._clock else datetime.now(self._zone).date()
+        return self._today() if self._today else datetime.now(self._zone).date()
 
     def profile(self, phone: str) -> Profile | None:
         # One query, plain columns, prepared once: this runs on the first hop of every session.

@@ -65,9 +65,6 @@ def estimated_cost(settings: Settings, segments: int) -> Decimal:
     return settings.sms_segment_price.amount * segments
 
 
-def dlt_header(settings: Settings) -> str | None:
-    """The registered header our sender uses, when the provider sends with one (AT's sender id)."""
-    return settings.at_sender_id if settings.sms_provider == "africastalking" else None
 
 
 def _refusal(service: Service, session: Session, message: OutboundMessage) -> str | None:
@@ -77,7 +74,7 @@ def _refusal(service: Service, session: Session, message: OutboundMessage) -> st
         if opted_out:
             return "farmer opted out of SMS"
     if dlt.needs_template(message.phone):
-        header = dlt_header(service.settings)
+        header = service.provider().dlt_header
         template = service.templates.match(session, message.body, message.category, header)
         if template is None:
             return dlt.refusal(message.category, header)

@@ -17,6 +17,12 @@ from service.variables import VARIABLES, Price, SendWindows
 __all__ = ["Settings", "SettingsError", "VARIABLES"]
 
 
+# What each provider needs before it can be used at all, and what more it needs to send SMS: read here for the SMS
+# provider at start-up, and by service.providers for any other (the provider that carried a ring calls back).
+CREDENTIALS = {"africastalking": ("AT_USERNAME", "AT_API_KEY"), "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")}
+SENDING = {"twilio": ("TWILIO_FROM",)}
+
+
 class SettingsError(ValueError):
     """A variable has a value the service cannot run with; str() is the one line to show the operator."""
 
@@ -91,14 +97,14 @@ class Settings:
         settings._check_provider_credentials()
         return settings
 
+    def missing_for(self, provider: str, sending: bool = False) -> list[str]:
+        """The variables a provider needs (to send SMS too, with `sending`) that are not set."""
+        needs = CREDENTIALS.get(provider, ()) + (SENDING.get(provider, ()) if sending else ())
+        return [name for name in needs if not getattr(self, name.lower())]
+
     def _check_provider_credentials(self) -> None:
-        needs = {
-            "africastalking": ("AT_USERNAME", "AT_API_KEY"),
-            "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"),
-        }.get(self.sms_provider, ())
-        for name in needs:
-            if not getattr(self, name.lower()):
-                raise SettingsError(name, f"must be set when SMS_PROVIDER={self.sms_provider}")
+        for name in self.missing_for(self.sms_provider, sending=True)[:1]:
+            raise SettingsError(name, f"must be set when SMS_PROVIDER={self.sms_provider}")
         if self.payment_provider == "razorpay":
             for name in ("RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET"):
                 if not getattr(self, name.lower()):

@@ -10,17 +10,22 @@ SEND_SMS = "workers.tasks.send_sms"
 SEND_PAYMENT_LINK = "workers.payments.send_payment_link"
 DISPATCH_BROADCAST = "workers.broadcasts.dispatch_broadcast"
 CALL_BACK = "workers.calls.call_back"
+NAMES = (SEND_SMS, SEND_PAYMENT_LINK, DISPATCH_BROADCAST, CALL_BACK)  # whoever runs tasks must know all of these
 
 Enqueue = Callable[[str, tuple], None]  # (task name, arguments): hand one task to whoever runs them
 
 
 def _unattached(name: str, args: tuple) -> None:
-    raise RuntimeError(f"{name} was asked for, but this Service has no task queue: boot it with workers.boot")
+    raise RuntimeError(f"{name} was asked for, but this Service has no task queue: boot it with workers.app.boot")
 
 
 class Tasks:
     def __init__(self, enqueue: Enqueue = _unattached):
         self._enqueue = enqueue
+
+    @property
+    def attached(self) -> bool:
+        return self._enqueue is not _unattached
 
     def send_sms(self, message_id: int) -> None:
         self._enqueue(SEND_SMS, (message_id,))

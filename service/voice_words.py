@@ -16,7 +16,6 @@ from functools import lru_cache
 from babel import Locale
 from babel.messages.pofile import read_po
 
-from dialogs.flows.registration import language_label
 from dialogs.texts import texts
 from locales import LOCALE_DIR, po_path
 from locales.languages import BUILT_AUDIO, LANGUAGES, language
@@ -72,7 +71,6 @@ class Words:
 
 
 WORDS = {code: Words.load(code) for code in BUILT_AUDIO}
-LOCALES = BUILT_AUDIO
 assert all(len(w.numbers) == 100 for w in WORDS.values()), "0-99: one word each"
 
 
@@ -139,5 +137,5 @@ def spoken_texts(locale: str) -> set[str]:
             ids |= {message.id for message in read_po(po) if message.id}
     found = {fragment for key in ids if (template := t.template(key)) != key
              for fragment in message_fragments(template, locale)}
-    found |= {normalise(language_label(each, latin=False)) for each in LANGUAGES}  # as the first menu names them
+    found |= {normalise(each.menu_label(latin=False)) for each in LANGUAGES}  # as the first menu names them
     return found | WORDS[locale].pieces() | set(_months(locale).values())

@@ -205,7 +205,7 @@ class TaskNames:
 
 @pytest.fixture
 def app(service):
-    app = create_app(service=service, clock=lambda: SEED_DAY)
+    app = create_app(service=service, today=lambda: SEED_DAY)
     app.config.update(TESTING=True)
     return app
 

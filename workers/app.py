@@ -14,7 +14,7 @@ from celery.signals import worker_process_init
 from service.connections import Backends
 from service.context import Clock, Service
 from service.settings import Settings
-from service.tasks import Tasks
+from service.tasks import NAMES, Tasks
 from workers import alerts, beat, broadcasts, calls, payments, sweeper, tasks
 from workers.registry import ServiceTask
 
@@ -41,7 +41,7 @@ CONFIG = dict(
 
 
 class WorkerApp(Celery):
-    """The tasks of one Service. Built by `boot`, never changed afterwards by anyone else."""
+    """The tasks of one Service, registered on this app only (not shared with every Celery app of the process)."""
 
     def __init__(self, service: Service):
         super().__init__("kheti", set_as_current=False, task_cls=ServiceTask)
@@ -55,16 +55,23 @@ class WorkerApp(Celery):
         else:
             self.conf.update(broker_url="memory://localhost/", task_always_eager=True, task_eager_propagates=True)
         for spec in specs:
-            self.task(spec.run, name=spec.name, bind=True, **spec.options)
-        # The core's requests for work ("send this SMS") become these tasks: queued, or run here when in-process.
-        service.tasks = Tasks(lambda name, args: self.tasks[name].delay(*args))
+            self.task(spec.run, name=spec.name, bind=True, shared=False, **spec.options)
+
+    def enqueue(self, name: str, args: tuple) -> None:
+        """The core's request for work ("send this SMS") as this app's task: queued, or run here in-process."""
+        self.tasks[name].delay(*args)
 
 
 def boot(settings: Settings, backends: Backends | None = None, clock: Clock | None = None
          ) -> tuple[Service, WorkerApp]:
     """The Service and its task app, for any process: the gateway, a worker, a CLI command, a test."""
     service = Service.open(settings, backends, clock)
-    return service, WorkerApp(service)
+    app = WorkerApp(service)
+    missing = sorted(set(NAMES) - set(app.tasks))
+    if missing:
+        raise RuntimeError(f"the core asks for tasks no worker module declares: {', '.join(missing)}")
+    service.attach_tasks(Tasks(app.enqueue))
+    return service, app
 
 
 def run_worker(app: WorkerApp, argv: list[str]) -> None:

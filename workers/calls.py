@@ -20,7 +20,6 @@ IVR runs, greeting them with "voice.callback".
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -70,7 +69,7 @@ def call_back(task: ServiceTask, ring_id: int) -> str:
             log.info("already called back within the period", extra={"ring_id": ring.id})
             return "skipped"
     try:
-        placed = service.carrier(ring.provider).place_call(ring.phone, ring.line)
+        placed = service.provider(ring.provider).place_call(ring.phone, ring.line)
     except RetryableSendError as exc:
         reason = mask_phones_in(exc.reason)
         if task.in_process or task.request.retries >= MAX_RETRIES:
@@ -83,7 +82,7 @@ def call_back(task: ServiceTask, ring_id: int) -> str:
         log.error("call-back not placed: %s", mask_phones_in(exc.reason), extra={"ring_id": ring.id})
         redis.eval(_RELEASE, 1, key, claim)
         return "failed"
-    _record(backends, ring, placed.call_id, placed.line)
+    _record(service, ring, placed.call_id, placed.line)
     log.info("call-back placed", extra={"ring_id": ring.id, "provider": ring.provider})
     return "queued"
 
@@ -96,12 +95,12 @@ def _ring(backends, ring_id: int) -> Ring | None:
         return Ring(row.id, row.provider, row.phone, row.line, row.farmer_id)
 
 
-def _record(backends, ring: Ring, call_id: str, line: str) -> None:
+def _record(service, ring: Ring, call_id: str, line: str) -> None:
     """The call-back's row. The provider is calling already: a database blip is waited out rather than passed up
     (a task retry would ring the farmer twice), and a row the webhook wrote first is left as it is."""
     for pause in (1, 2, 4, None):
         try:
-            with backends.sessions() as db, db.begin():
+            with service.backends.sessions() as db, db.begin():
                 db.add(CallLog(provider=ring.provider, call_id=call_id, kind="callback", direction="outbound",
                                phone=ring.phone, line=line, farmer_id=ring.farmer_id, status="queued"))
             return
@@ -113,7 +112,7 @@ def _record(backends, ring: Ring, call_id: str, line: str) -> None:
                 log.error("call-back placed but not recorded: its webhook will not know it",
                           extra={"ring_id": ring.id})
                 return
-            time.sleep(pause)
+            service.clock.sleep(pause)
 
 
 def _text(value) -> str | None:

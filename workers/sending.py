@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,7 +24,6 @@ from sqlalchemy.exc import OperationalError
 
 from farmdb.models import Farmer, OutboundMessage
 from farmdb.types import utcnow
-from service.connections import Backends
 from service.context import Service
 from service.providers import Outgoing, PermanentSendError, Receipt, RetryableSendError
 from service.rate_limit import RateLimiter, limiter_for
@@ -58,12 +56,11 @@ class Outcome:
 
 
 def limiter(service: Service) -> RateLimiter | None:
-    """None for the console sender: it has no allowance to respect."""
-    settings = service.settings
-    if settings.sms_provider == "console":
+    """The allowance of the SMS provider's account and sender; None when it has none to respect (the console)."""
+    sender = service.provider()
+    if not sender.rate_limited:
         return None
-    sender_id = settings.at_sender_id if settings.sms_provider == "africastalking" else settings.twilio_from
-    return limiter_for(service.backends.redis, settings.sms_provider, sender_id, settings.sms_rate_per_second,
+    return limiter_for(service.backends.redis, sender.name, sender.sender_id, service.settings.sms_rate_per_second,
                        clock=service.clock.now_ms)
 
 
@@ -76,9 +73,9 @@ def send_batch(service: Service, ids: list[int], now: datetime | None = None) ->
     if not ids:
         return outcome
     claimed = claim(service, ids, now or utcnow(), outcome)
-    sender = service.carrier()
+    sender = service.provider()
     for start in range(0, len(claimed), RECORD_EVERY):
-        record(service.backends, _deliver_all(sender, claimed[start:start + RECORD_EVERY]), outcome)
+        record(service, _deliver_all(sender, claimed[start:start + RECORD_EVERY]), outcome)
     return outcome
 
 
@@ -167,7 +164,8 @@ _RECORD = {
 }
 
 
-def record(backends: Backends, results: list[tuple[Outgoing, object]], outcome: Outcome) -> None:
+def record(service: Service, results: list[tuple[Outgoing, object]], outcome: Outcome) -> None:
+    backends = service.backends
     at = utcnow()
     sent, unsent = [], []
     for message, result in results:
@@ -200,7 +198,7 @@ def record(backends: Backends, results: list[tuple[Outgoing, object]], outcome: 
             if pause is None:
                 raise
             log.warning("could not record %d sent SMS, trying again in %d s", len(results), pause)
-            time.sleep(pause)
+            service.clock.sleep(pause)
     # A provider may have reported on some of these before we recorded them: those receipts were kept for now.
     by_provider: dict[str, list[str]] = {}
     for row in sent:

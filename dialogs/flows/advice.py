@@ -67,7 +67,8 @@ def send_by_sms(ctx: Ctx, _value) -> Go:
                      text=advisory.get(locale) or advisory["en"])
     ctx.effects.append(SendSms(
         phone=ctx.event.phone, body=body, locale=locale, purpose="advisory", farmer_id=ctx.profile.farmer_id,
-        idempotency_key=f"advice:{ctx.profile.farmer_id}:{answers['crop']}:{answers['stage']}:{ctx.now:%Y-%m-%d}",
+        idempotency_key=f"advice:{ctx.profile.farmer_id}:{answers['crop']}:{answers['stage']}:"
+                        f"{ctx.services.today():%Y-%m-%d}",  # once a (farmer's) day
     ))
     return Go("advice_sent")
 

@@ -10,20 +10,13 @@ from dialogs.flows.common import (
 )
 from dialogs.screens import Ask, Choice, End, Go, Menu
 from dialogs.texts import N_
-from locales.languages import LANGUAGES, Language
+from locales.languages import LANGUAGES
 
 CONSENT_NOTICE = N_("reg.consent.notice")
 
 
-def language_label(language: Language, latin: bool) -> str:
-    """A language named in itself and in Latin letters, so anyone can find theirs: "हिंदी (Hindi)"."""
-    own, english = language.native_name, language.english_name
-    return english if latin or own == english else f"{own} ({english})"
-
-
 def language_choices(ctx: Ctx) -> list[Choice]:
-    return [Choice(language_label(language, ctx.event.latin), language.code, translate=False)
-            for language in LANGUAGES]
+    return [Choice(language.menu_label(ctx.event.latin), language.code, translate=False) for language in LANGUAGES]
 
 
 def set_language(ctx: Ctx, locale: str) -> None:

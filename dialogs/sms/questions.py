@@ -10,7 +10,8 @@ from dialogs.flows.advice import STAGES, advisory_for, stage_of
 from dialogs.flows.weather import hint as weather_hint
 from dialogs.services import CropInfo, Named, ServiceUnavailable
 from dialogs.sms.turn import Chat, NotAnAnswer, Turn, number_among
-from dialogs.texts import N_, LANGUAGES
+from dialogs.texts import N_
+from locales.languages import CODES
 
 PRICE_MANDIS = 2  # two mandis' prices fit two SMS in every language
 
@@ -82,7 +83,7 @@ def _advice_at(turn: Turn, crop: CropInfo, stage: str) -> str:
 
 def language(turn: Turn) -> str:
     wanted = turn.message.parse.entities.get("language")
-    if wanted not in LANGUAGES:
+    if wanted not in CODES:
         return turn.say(N_("sms.language.which"))
     if turn.profile:
         turn.effects.append(UpdateFarmer(farmer_id=turn.profile.farmer_id, locale=wanted))

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hmac
 import logging
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, request
 
-from gateway import routes
+from gateway import context, routes
 from gateway.africastalking import sms, ussd, voice
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def blueprint() -> Blueprint:
 
 
 def check_token():
-    expected = current_app.config["KHETI_SETTINGS"].at_webhook_token
+    expected = context.settings().at_webhook_token
     if expected is None:
         return None  # development only: create_app warned at start-up
     given = request.args.get("token", "")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, request
 from twilio.request_validator import RequestValidator
 
-from gateway import routes
+from gateway import context, routes
 from gateway.twilio import sms, voice
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def blueprint() -> Blueprint:
 
 
 def public_url() -> str:
-    base = current_app.config["KHETI_SETTINGS"].public_base_url
+    base = context.settings().public_base_url
     if not base:
         return request.url
     query = request.query_string.decode()
@@ -38,7 +38,7 @@ def public_url() -> str:
 
 
 def check_signature():
-    token = current_app.config["KHETI_SETTINGS"].twilio_auth_token
+    token = context.settings().twilio_auth_token
     if token is None:
         log.warning("Twilio callback refused: TWILIO_AUTH_TOKEN is not set")
         abort(403, description="Twilio callbacks are not configured (TWILIO_AUTH_TOKEN)")

@@ -14,7 +14,7 @@ from farmdb.models import Farmer
 from service import dlt
 from service.broadcasts.audience import Target, recipients
 from service.context import Service
-from service.outbox import dlt_header, estimated_cost
+from service.outbox import estimated_cost
 
 
 @dataclass
@@ -72,8 +72,9 @@ def preview(service: Service, db: Session, target: Target, bodies: Mapping[str, 
                                                     problem="no text in this language"))
             continue
         length = measure(body)
-        template = service.templates.match(db, body, category, dlt_header(settings))
-        problem = dlt.refusal(category, dlt_header(settings)) if indian and template is None else None
+        header = service.provider().dlt_header
+        template = service.templates.match(db, body, category, header)
+        problem = dlt.refusal(category, header) if indian and template is None else None
         result.languages.append(LanguagePreview(
             locale, count, indian or 0, body, length.encoding, length.segments,
             estimated_cost(settings, length.segments) * count, template and template.template_id,

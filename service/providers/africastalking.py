@@ -78,11 +78,12 @@ class _Voice(_Bounded, VoiceService):
 
 class AfricasTalking:
     name = NAME
-    statuses = STATUSES
+    rate_limited = True
 
     def __init__(self, username: str, api_key: str, sender_id: str | None = None, voice_number: str | None = None):
         self._sms, self._voice = _Sms(username, api_key), _Voice(username, api_key)
-        self._sender_id = sender_id or None  # None: AT's shared default sender
+        self.sender_id = sender_id or None  # None: AT's shared default sender
+        self.dlt_header = self.sender_id  # in India the sender id is the DLT header the templates belong to
         self._voice_number = voice_number
 
     def send(self, message: Outgoing) -> Receipt:
@@ -90,7 +91,7 @@ class AfricasTalking:
         if not validate_phone(message.phone):  # the SDK would raise a bare ValueError
             raise PermanentSendError("InvalidPhoneNumber: not +<country><number>")
         return _recipient(_recipients(self._request(self._sms.send, message.body, [message.phone],
-                                                    sender_id=self._sender_id))[0])
+                                                    sender_id=self.sender_id))[0])
 
     def send_many(self, messages: list[Outgoing]) -> list[Receipt | SendError]:
         """One request for many recipients of the same text (a broadcast chunk in one language), as AT's bulk API
@@ -106,7 +107,7 @@ class AfricasTalking:
             return results
         try:
             answer = _recipients(self._request(self._sms.send, messages[valid[0]].body,
-                                               [messages[n].phone for n in valid], sender_id=self._sender_id))
+                                               [messages[n].phone for n in valid], sender_id=self.sender_id))
         except SendError as failure:
             for n in valid:
                 results[n] = failure

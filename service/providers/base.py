@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Mapping, Protocol
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,14 @@ class PermanentSendError(SendError):
     setting."""
 
 
-class Carrier(Protocol):
-    """One provider's outbound side. `statuses` maps its delivery-report words to ours (None: says nothing about
-    a message of ours)."""
+class Provider(Protocol):
+    """One provider's outbound side, built from the settings. What its delivery reports mean is its module's
+    STATUSES (service.providers.STATUSES gathers them)."""
 
     name: str
-    statuses: Mapping[str, str | None]
+    sender_id: str | None  # the account's sender (id, number or service) its rate allowance belongs to
+    dlt_header: str | None  # the registered header India's DLT sees on our messages, when we send with one
+    rate_limited: bool  # False: no allowance to respect (the console)
 
     def send(self, message: Outgoing) -> Receipt: ...
 

@@ -14,7 +14,8 @@ log = logging.getLogger("kheti.sms.console")
 
 class Console:
     name = NAME
-    statuses = STATUSES
+    sender_id = dlt_header = None
+    rate_limited = False  # nothing is sent: no allowance to respect
 
     def send(self, message: Outgoing) -> Receipt:
         log.info("SMS to %s (%d segment(s), %s): %s", message.phone, message.segments, message.encoding, message.body,

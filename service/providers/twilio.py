@@ -51,12 +51,14 @@ STATUSES = {
 
 class Twilio:
     name = NAME
-    statuses = STATUSES
+    rate_limited = True
+    dlt_header = None  # Twilio matches the templates registered in its console
 
     def __init__(self, account_sid: str, auth_token: str, sender: str | None = None, *,
                  public_base_url: str | None = None, timeout: float = TIMEOUT_S):
         self._client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
         # A messaging service (MG...) picks the number itself; anything else is the number we send from.
+        self.sender_id = sender or None
         self._sender = {} if not sender else \
             {"messaging_service_sid": sender} if sender.startswith("MG") else {"from_": sender}
         self._base_url = public_base_url

@@ -14,7 +14,7 @@ KEY = "s3cret-admin-key"
 
 @pytest.fixture
 def api(settings, backends, clock):
-    app = create_app(replace(settings, admin_api_key=KEY), backends=backends, clock=lambda: SEED_DAY)
+    app = create_app(replace(settings, admin_api_key=KEY), backends=backends, today=lambda: SEED_DAY)
     app.config.update(TESTING=True)
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {KEY}"

@@ -38,7 +38,7 @@ def line_settings(settings):
 
 @pytest.fixture
 def client(line_settings, backends):
-    app = create_app(line_settings, backends=backends, clock=lambda: SEED_DAY)  # its call-backs run in-process
+    app = create_app(line_settings, backends=backends, today=lambda: SEED_DAY)  # its call-backs run in-process
     app.config.update(TESTING=True)
     return app.test_client()
 

@@ -31,7 +31,7 @@ def service(make_service):
 
 @pytest.fixture
 def app(service):
-    app = create_app(service=service, clock=lambda: SEED_DAY)
+    app = create_app(service=service, today=lambda: SEED_DAY)
     app.config.update(TESTING=True)
     return app
 

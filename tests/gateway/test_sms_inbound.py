@@ -19,7 +19,7 @@ PUBLIC = "https://sms.example.org"
 @pytest.fixture
 def sms_app(settings, backends):
     app = create_app(replace(settings, twilio_auth_token=TOKEN, public_base_url=PUBLIC), backends=backends,
-                     clock=lambda: SEED_DAY)
+                     today=lambda: SEED_DAY)
     app.config.update(TESTING=True)
     return app
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from dialogs.texts import CATALOGUES
+from locales.languages import CATALOGUES
 from dialogs.encoding import is_gsm7
 
 LOCALES = Path(__file__).parents[2] / "locales"

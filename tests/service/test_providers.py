@@ -10,7 +10,7 @@ import responses
 
 from farmdb.models import OutboundMessage
 from service.context import Service
-from service.providers import PermanentSendError, Receipt, RetryableSendError, carrier_for
+from service.providers import PermanentSendError, Receipt, RetryableSendError, provider_for
 from service.providers import africastalking as at_sender
 from service.providers import twilio as twilio_sender
 from service.providers.console import Console
@@ -66,16 +66,16 @@ def _at_answer(code: int, status: str, cost="KES 0.8000", message_id="ATXid_1"):
 # --- choosing a sender -----------------------------------------------------------------------------------------
 
 def sender_for(settings):
-    return carrier_for(settings, settings.sms_provider)
+    return provider_for(settings, settings.sms_provider)
 
 
 def test_the_configured_sender_is_built_once_per_service(base, at_settings, twilio_settings, backends):
-    assert isinstance(Service(base, backends).carrier(), Console)
+    assert isinstance(Service(base, backends).provider(), Console)
     service = Service(at_settings, backends)
-    assert service.carrier() is service.carrier() is service.carrier("africastalking")
-    assert service.carrier().name == at_sender.NAME == "africastalking"
-    assert Service(twilio_settings, backends).carrier().name == twilio_sender.NAME == "twilio"
-    assert Service(at_settings, backends).carrier() is not service.carrier()  # each Service its own clients
+    assert service.provider() is service.provider() is service.provider("africastalking")
+    assert service.provider().name == at_sender.NAME == "africastalking"
+    assert Service(twilio_settings, backends).provider().name == twilio_sender.NAME == "twilio"
+    assert Service(at_settings, backends).provider() is not service.provider()  # each Service its own clients
 
 
 # --- Africa's Talking -------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from gateway import create_app
 from service.voice_audio import (
     FORMAT, MAX_CLIPS, PHRASE_GAP_S, RATE, WORD_GAP_S, AudioLibrary, clip_id, decode, _encode,
 )
-from service.voice_words import LOCALES
+from locales.languages import BUILT_AUDIO
 
 BASE = "https://voice.example.org"
 MANDI = {"hi": "लासलगांव", "mr": "लासलगाव"}  # Lasalgaon, as the seeded reference table names it
@@ -45,7 +45,7 @@ def tone(text: str, locale: str, rate: int = RATE, channels: int = 1, padding_s:
 def built(engine, tmp_path_factory):
     """Every clip of both languages, built once for the module with the stub."""
     root = tmp_path_factory.mktemp("var")
-    results = build_prompts(root / "voice", make_sessionmaker(engine), LOCALES, tone)
+    results = build_prompts(root / "voice", make_sessionmaker(engine), BUILT_AUDIO, tone)
     return root, results
 
 
@@ -70,12 +70,12 @@ def frames(data: bytes) -> tuple[tuple, int, bytes]:
 
 def test_every_clip_is_built_once(built, engine):
     root, first = built
-    for locale in LOCALES:
+    for locale in BUILT_AUDIO:
         assert first[locale].built > 1000 and first[locale].kept == 0 and not first[locale].failed
         assert len(list((root / "voice" / locale).glob("*.wav"))) == first[locale].built
-    again = build_prompts(root / "voice", make_sessionmaker(engine), LOCALES, tone)
+    again = build_prompts(root / "voice", make_sessionmaker(engine), BUILT_AUDIO, tone)
     assert {locale: (r.built, r.kept) for locale, r in again.items()} == \
-        {locale: (0, first[locale].built) for locale in LOCALES}
+        {locale: (0, first[locale].built) for locale in BUILT_AUDIO}
 
 
 PRICE_LINE = {
@@ -98,7 +98,7 @@ def _turn(t, locale):
             t("voice.press", label=t("main.weather"), number=1), t("main.title", name="Asha")]
 
 
-@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("locale", BUILT_AUDIO)
 def test_a_price_line_is_said_from_its_words_the_mandi_and_number_pieces(library, locale):
     t = texts(locale, latin=False)
     line = t("prices.line", mandi=MANDI[locale], modal=t.money(1850), low=t.number(1700), high=t.number(2000))

@@ -87,7 +87,7 @@ def test_the_weather_screen_on_open_meteo(settings, backends, register_farmer):
     from tests.conftest import SEED_DAY
     responses.get(OPEN_METEO_URL, json=RECORDED)
     register_farmer()
-    app = create_app(replace(settings, weather_provider="open-meteo"), backends=backends, clock=lambda: SEED_DAY)
+    app = create_app(replace(settings, weather_provider="open-meteo"), backends=backends, today=lambda: SEED_DAY)
     client = app.test_client()
     phone = UssdPhone(post=lambda form: (200, client.post("/africastalking/ussd", data=form).get_data(as_text=True)),
                       phone="+919812345678")

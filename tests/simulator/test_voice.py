@@ -28,7 +28,7 @@ MISSED_CALL_LINE = "+912071177399"
 def voice_app(settings, backends):
     app = create_app(replace(settings, twilio_auth_token=AUTH, public_base_url=PUBLIC, at_webhook_token=AT_TOKEN,
                              missed_call_numbers=frozenset({MISSED_CALL_LINE})),
-                     backends=backends, clock=lambda: SEED_DAY)
+                     backends=backends, today=lambda: SEED_DAY)
     app.config.update(TESTING=True)
     return app
 

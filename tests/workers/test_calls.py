@@ -72,7 +72,7 @@ def at_call(status="Queued", session=SESSION, error="None", phone=PHONE):
 
 
 def ring(sessions, provider="twilio", phone=PHONE, line=None, call_id=None, farmer_id=None) -> int:
-    """A missed call as gateway.missed_calls logs it (without queueing the task: the tests run it)."""
+    """A missed call as service.missed_calls logs it (without queueing the task: the tests run it)."""
     ring.n = getattr(ring, "n", 0) + 1
     line = line or (TWILIO_LINE if provider == "twilio" else AT_LINE)
     with sessions() as db, db.begin():
@@ -319,7 +319,6 @@ def test_a_database_blip_after_the_call_is_placed_is_waited_out(sessions, api, m
     (that would ring them twice)."""
     from sqlalchemy.exc import OperationalError
 
-    from workers import calls
     api.post(AT_URL, json=at_call(), status=201)
     ring_id = ring(sessions, "africastalking")
     backends = service.backends
@@ -331,7 +330,7 @@ def test_a_database_blip_after_the_call_is_placed_is_waited_out(sessions, api, m
             raise OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
         return real()
     monkeypatch.setattr(backends, "sessions", flaky)
-    monkeypatch.setattr(calls.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(service.clock, "sleep", lambda seconds: None)  # the pause before trying again
     assert call_back(ring_id) == "queued"
     assert failures == [1] and len(api.calls) == 1
     assert [r.call_id for r in callbacks(sessions)] == [SESSION]

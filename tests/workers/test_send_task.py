@@ -195,7 +195,6 @@ def test_a_database_blip_after_sending_is_waited_out_not_sent_twice(sessions, at
     ends "sent" instead of staying "sending" for the sweeper to send again."""
     from sqlalchemy.exc import OperationalError
 
-    from workers import sending
     at_api.post(AT_URL, json=_answer(), status=201)
     message_id = _queued_row(sessions)
     backends = service.backends
@@ -207,7 +206,7 @@ def test_a_database_blip_after_sending_is_waited_out_not_sent_twice(sessions, at
             raise OperationalError("UPDATE", {}, Exception("server closed the connection unexpectedly"))
         return real_begin()
     monkeypatch.setattr(backends.engine, "begin", flaky_begin)
-    monkeypatch.setattr(sending.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(service.clock, "sleep", lambda seconds: None)  # the pause before trying again
     assert tasks.send_sms(message_id) == "sent"
     assert len(at_api.calls) == 1 and failures == [1]
     row = _row(sessions, message_id)

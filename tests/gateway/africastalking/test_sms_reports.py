@@ -70,7 +70,7 @@ def test_a_failure_is_final(client, sessions, message):
 
 
 def test_a_report_for_a_message_not_yet_recorded_is_answered_and_kept(client, app, caplog):
-    caplog.set_level("INFO", logger="workers.delivery")
+    caplog.set_level("INFO", logger="service.receipts")
     response = client.post("/africastalking/sms/delivery", data={**_report("Success"), "id": "ATXid_unknown"})
     assert response.status_code == 200 and response.get_data(as_text=True) == "OK"
     assert any("before the send was recorded" in r.getMessage() for r in caplog.records)

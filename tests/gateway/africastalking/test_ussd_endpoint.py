@@ -174,7 +174,7 @@ def test_racing_hops_of_one_session_are_serialised(app, farmer, db):
 def test_when_redis_is_down_the_hop_ends_politely_within_a_second(settings, engine, sessions, reads):
     app = create_app(settings, backends=Backends(engine=engine, sessions=sessions, reads=reads,
                                                       redis=unreachable_redis()),
-                     clock=lambda: SEED_DAY)
+                     today=lambda: SEED_DAY)
     client = app.test_client()
     started = time.perf_counter()
     response = client.post("/africastalking/ussd", data=RECORDED_HOPS[0][0])
@@ -253,7 +253,7 @@ def test_when_the_database_is_down_the_hop_ends_politely(settings, redis_client)
     from farmdb.db import make_engine, make_sessionmaker
     down = make_engine("postgresql://postgres@127.0.0.1:1/nowhere")  # nothing listens there: refused at once
     app = create_app(settings, backends=Backends(engine=down, sessions=make_sessionmaker(down), redis=redis_client),
-                     clock=lambda: SEED_DAY)
+                     today=lambda: SEED_DAY)
     started = time.perf_counter()
     response = app.test_client().post("/africastalking/ussd", data=RECORDED_HOPS[0][0])
     assert time.perf_counter() - started < 5.0

@@ -15,12 +15,13 @@ NEVER_PRESS = {("account_delete", "1")}  # erasing the farmer would end the craw
 
 
 @pytest.fixture
+def booted(make_service):
+    """The app of these tests has one network configured as able to show Devanagari on USSD."""
+    return make_service(ussd_ucs2_networks=frozenset({UCS2_NETWORK}))
+
+
+@pytest.fixture
 def ucs2_app(app):
-    """The app with one network configured as able to show Devanagari on USSD."""
-    from dataclasses import replace
-    settings = replace(app.config["KHETI_SETTINGS"], ussd_ucs2_networks=frozenset({UCS2_NETWORK}))
-    app.config["KHETI_SETTINGS"] = settings
-    app.extensions["kheti_conversations"].settings = settings
     return app
 
 
@@ -31,7 +32,7 @@ def _options(screen_text: str) -> list[str]:
 
 def crawl(app, phone, first_inputs=()):
     store = app.extensions["kheti_conversations"].ussd_sessions
-    limits = app.config["KHETI_SETTINGS"]
+    limits = app.extensions["kheti"].settings
     seen_screens, checked = set(), 0
     phone.dial()
     for press in first_inputs:

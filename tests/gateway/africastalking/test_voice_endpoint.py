@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from dialogs.texts import texts
 from farmdb.models import CallLog, ExpertRequest
+from gateway import create_app
+from tests.conftest import SEED_DAY
 
 FARMER = "+919812345678"
 HOTLINE = "+254711082000"
@@ -23,7 +25,7 @@ class AtCall:
 
     def form(self, **extra):
         return {"isActive": "1", "sessionId": self.session_id, "direction": "Inbound", "callerNumber": self.phone,
-                "destinationNumber": HOTLINE, "callerCarrierName": "Airtel", "callerCountryCode": "91", **extra}
+                "destinationNumber": HOTLINE, "callerProviderName": "Airtel", "callerCountryCode": "91", **extra}
 
     def post(self, url, form, status=200):
         parts = urlsplit(url)
@@ -125,10 +127,9 @@ def test_a_pest_report_is_recorded(at_call, register_farmer, sessions):
     assert request.recording_url == "https://s3.eu-west-1.amazonaws.com/at-voice/ATVId_7f3a9c2e1b.mp3"
 
 
-def test_the_token_travels_in_every_url_we_give_at(client, app, register_farmer):
-    from dataclasses import replace
-    settings = replace(app.config["KHETI_SETTINGS"], at_webhook_token="s3cret")
-    app.config["KHETI_SETTINGS"] = settings
+def test_the_token_travels_in_every_url_we_give_at(make_service, register_farmer):
+    service, _ = make_service(at_webhook_token="s3cret")
+    client = create_app(service=service, today=lambda: SEED_DAY).test_client()
     register_farmer(locale="en")
     c = AtCall(client)
     c.post("http://localhost/africastalking/voice", c.form(), status=403)  # no token: refused

@@ -18,7 +18,7 @@ SID = "SM3f6c2b1a0e9d8c7b6a5f4e3d2c1b0a99"
 
 
 def _app(settings, backends):
-    app = create_app(settings, backends=backends, clock=lambda: SEED_DAY)
+    app = create_app(settings, backends=backends, today=lambda: SEED_DAY)
     app.config.update(TESTING=True)
     return app
 

@@ -21,7 +21,7 @@ FARMER = "+919812345678"
 @pytest.fixture
 def voice_app(settings, backends):
     app = create_app(replace(settings, twilio_auth_token=TOKEN, public_base_url=PUBLIC), backends=backends,
-                     clock=lambda: SEED_DAY)
+                     today=lambda: SEED_DAY)
     app.config.update(TESTING=True)
     return app
 
