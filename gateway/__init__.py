@@ -1,6 +1,6 @@
 """The Flask gateway: provider webhooks in, dialog replies out. `create_app` is the only way to build it, and it
 registers every route itself: one blueprint per provider (gateway/africastalking, gateway/twilio), payments, the
-admin API, the call audio and health."""
+admin API, the call audio and health; and the operators' console (console/) beside them."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +10,9 @@ from datetime import date
 from typing import Callable
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+import console
 from farmdb.migrate import head_revision
 from gateway import admin, africastalking, errors, health, metrics, payments, twilio, voice_audio
 from service.connections import Backends
@@ -55,6 +57,11 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     for blueprint in (health.blueprint(), africastalking.blueprint(), twilio.blueprint(), payments.blueprint(),
                       admin.blueprint(), voice_audio.blueprint()):
         app.register_blueprint(blueprint)
+    console.init_app(app, service)
+    if settings.trusted_proxies:
+        # The client's address (for the login limit and the audit log) and https, from the load balancer's headers.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     if not settings.embedded and settings.payment_provider == "sandbox":
         log.warning("payments run on the sandbox: anyone with a payment link can mark it paid. "

@@ -76,6 +76,9 @@ class Settings:
     port: int
     log_level: str
     var_dir: str
+    secret_key: str | None
+    console_idle_minutes: int
+    trusted_proxies: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":

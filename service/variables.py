@@ -97,6 +97,13 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _secret_key(raw: str) -> str:
+    if len(raw) < 32:
+        raise ValueError("is too short: use 32 or more random characters (python -c 'import secrets; "
+                         "print(secrets.token_urlsafe(32))')")
+    return raw
+
+
 def _timezone(raw: str) -> str:
     try:
         ZoneInfo(raw)
@@ -262,4 +269,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("PORT", "5000", _between(1, 65535), "Port `kheti serve` listens on"),
     Variable("LOG_LEVEL", "INFO", _choice(LOG_LEVELS, str.upper), "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
     Variable("VAR_DIR", "var", _text, "Folder for the embedded SQLite database and other local state"),
+    Variable("SECRET_KEY", None, _secret_key,
+             "Signs the console's session cookies and form tokens (32+ characters). Unset: a key kept in VAR_DIR on "
+             "the embedded default; required otherwise", secret=True),
+    Variable("CONSOLE_IDLE_MINUTES", "30", _between(5, 24 * 60),
+             "Minutes without a request after which a console session ends"),
+    Variable("TRUSTED_PROXIES", "0", _between(0, 5),
+             "Proxies in front of the gateway whose X-Forwarded-For is believed (the console's audit log records "
+             "where each action came from)"),
 )

@@ -32,7 +32,9 @@ SEED_DAY = date(2026, 7, 15)
 
 # Tables a test may write to; reference tables (states, crops, ...) stay as seeded.
 MUTABLE_TABLES = ("consent_events", "farmer_crops", "subscriptions", "payment_events", "payments",
-                  "expert_requests", "inbound_messages", "outbound_messages", "broadcasts", "call_logs", "farmers")
+                  "expert_requests", "inbound_messages", "outbound_messages", "broadcasts", "call_logs", "farmers",
+                  "api_keys", "operators")
+TEST_SECRET_KEY = "test-only-secret-key-" + "x" * 32
 
 
 def pytest_report_header(config):
@@ -121,6 +123,22 @@ def sessions(engine):
     with engine.begin() as conn:
         for table in MUTABLE_TABLES:
             conn.execute(text(f"DELETE FROM {table}"))
+        _clear_audit_log(conn)
+
+
+def _clear_audit_log(conn) -> None:
+    """The audit log refuses DELETE (its triggers); between tests, and only here, they are stepped round."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL session_replication_role = replica"))  # ordinary triggers do not fire
+        conn.execute(text("DELETE FROM audit_events"))
+        return
+    triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                 "AND tbl_name = 'audit_events'")).all()
+    for name, _sql in triggers:
+        conn.execute(text(f'DROP TRIGGER "{name}"'))
+    conn.execute(text("DELETE FROM audit_events"))
+    for _name, sql in triggers:
+        conn.execute(text(sql))
 
 
 @pytest.fixture
@@ -144,7 +162,8 @@ def redis_client():
 
 @pytest.fixture
 def settings(database_url):
-    return Settings.from_env({}, database_url=database_url, redis_url=os.environ.get("TEST_REDIS_URL"))
+    return Settings.from_env({}, database_url=database_url, redis_url=os.environ.get("TEST_REDIS_URL"),
+                             secret_key=TEST_SECRET_KEY)
 
 
 @pytest.fixture
