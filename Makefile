@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install locales nlu voice clean
+.PHONY: run test install locales nlu voice screenshots clean
 
 run: install ## migrate and seed the embedded database, then serve on http://127.0.0.1:5000
 	$(BIN)/kheti db upgrade
@@ -15,6 +15,9 @@ test: install ## the whole suite; uses TEST_DATABASE_URL / TEST_REDIS_URL when s
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(STAMP) locales nlu
+
+screenshots: install ## the console's pages, from the browser tests, into docs/ (needs Debian's chromium)
+	KHETI_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/console/test_in_a_browser.py
 
 nlu: ## train the SMS intent model once (kept in var/, retrained when nlu/data changes)
 	$(BIN)/kheti nlu train

@@ -3,7 +3,7 @@ where an agronomist claims or assigns it, answers by SMS (with a live count of c
 closes it with an outcome, or reopens it."""
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,7 +13,7 @@ from console.pages import page_of
 from console.security import audited, requires, service
 from farmdb.models import ExpertRequest, Operator
 from farmdb.models.requests import REQUEST_KINDS
-from service import tickets
+from service import recordings, tickets
 
 STATUSES = ("open", "answered", "closed", "all")
 
@@ -121,6 +121,23 @@ def reopen(number: str):
     return _act(number, act)
 
 
+@requires("viewer")
+def recording(number: str):
+    """The farmer's recorded question, fetched from the provider through us (service.recordings says from where);
+    each playing is in the audit log, as a farmer's voice is their personal data."""
+    with service().backends.sessions() as db:
+        url = _ticket(db, number).recording_url
+    if not url:
+        abort(404, description=_("This ticket has no recording."))
+    try:
+        heard = recordings.fetch(service().settings, url)
+    except recordings.RecordingError as problem:
+        abort(problem.status, description=str(problem))
+    with service().backends.sessions() as db, db.begin():
+        audited(db, "recording_played", "ticket", number)
+    return Response(heard.body, mimetype=heard.content_type, headers={"Cache-Control": "no-store"})
+
+
 @requires("agronomist")
 def measure():
     """What the farmer's phone will make of an answer as it is typed (the page asks as the agronomist types)."""
@@ -137,6 +154,7 @@ def measure():
 ROUTES = (
     ("GET", "/desk", desk),
     ("GET", "/tickets/<number>", ticket),
+    ("GET", "/tickets/<number>/recording", recording),
     ("POST", "/tickets/<number>/claim", claim),
     ("POST", "/tickets/<number>/assign", assign),
     ("POST", "/tickets/<number>/answer", answer),

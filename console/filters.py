@@ -17,7 +17,7 @@ def duration(span: timedelta) -> str:
     hours = minutes // 60
     if hours < 48:
         return f"{hours} h"
-    return f"{hours // 24} d {hours % 24} h"
+    return f"{hours // 24} d" + (f" {hours % 24} h" if hours % 24 else "")
 
 
 def init_app(app: Flask, timezone: str) -> None:

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import responses
 from sqlalchemy import select, update
 
 from dialogs.texts import texts
@@ -196,3 +197,22 @@ def test_the_answer_is_measured_as_the_farmers_phone_counts_it(text, encoding, s
     assert response.status_code == 200
     assert (response.json["encoding"], response.json["segments"]) == (encoding, segments)
     assert f"{segments} SMS" in response.json["summary"]
+
+
+@responses.activate
+def test_a_recorded_question_plays_through_our_server_and_is_audited(ticket, signed_in, db):
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE0456"
+    responses.get(url, body=b"ID3 mp3 bytes", content_type="audio/mpeg")
+    number = ticket("question", crop=None, description=None, channel="voice", recording_url=url)
+    viewer = signed_in("viewer")
+    assert f'src="/console/tickets/{number}/recording"' in viewer.text(f"/console/tickets/{number}")
+    played = viewer.get(f"/console/tickets/{number}/recording")
+    assert (played.status_code, played.mimetype, played.data) == (200, "audio/mpeg", b"ID3 mp3 bytes")
+    assert db.scalar(select(AuditEvent.action).where(AuditEvent.target_id == number)) == "recording_played"
+
+
+@responses.activate
+def test_a_recording_url_off_the_providers_hosts_is_not_fetched(ticket, signed_in):
+    number = ticket("question", crop=None, recording_url="https://169.254.169.254/latest/meta-data/")
+    response = signed_in("viewer").get(f"/console/tickets/{number}/recording")
+    assert response.status_code == 404 and len(responses.calls) == 0

@@ -12,6 +12,7 @@ from tests.console.conftest import PASSWORD, Console
 ROUTES = [
     ("GET", "/console/desk", "viewer"),
     ("GET", "/console/tickets/{ticket}", "viewer"),
+    ("GET", "/console/tickets/{ticket}/recording", "viewer"),
     ("POST", "/console/tickets/{ticket}/claim", "agronomist"),
     ("POST", "/console/tickets/{ticket}/assign", "agronomist"),
     ("POST", "/console/tickets/{ticket}/answer", "agronomist"),

@@ -1,0 +1,73 @@
+"""A farmer's recorded question, played to an agronomist through our server. The URL came in a webhook, so it is
+fetched only when it points at the provider's own hosts (https, no credentials or port of its own), with the
+provider's credentials, never from anywhere else: a URL we were handed cannot make the server call an address of
+someone's choosing (SSRF). What comes back must be audio, and not too much of it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+
+from service.settings import Settings
+
+# Where each provider keeps recordings: an exact host, or ".suffix" for any host under it.
+HOSTS = {
+    "twilio": ("api.twilio.com",),  # /2010-04-01/Accounts/AC.../Recordings/RE...
+    "africastalking": (".africastalking.com",),
+}
+MAX_BYTES = 8 * 1024 * 1024  # a 60-second recording is well under 1 MB as MP3, ~1 MB as 8 kHz WAV
+TIMEOUT = (3.05, 20)  # connect, read (seconds)
+
+
+class RecordingError(Exception):
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Recording:
+    content_type: str
+    body: bytes
+
+
+def provider_of(url: str) -> str | None:
+    """Which provider's host the URL is on, or None when it is on nobody's we trust."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.scheme != "https" or parts.username or parts.password or port not in (None, 443) or not host:
+        return None
+    for provider, hosts in HOSTS.items():
+        if any(host == h or (h.startswith(".") and host.endswith(h)) for h in hosts):
+            return provider
+    return None
+
+
+def fetch(settings: Settings, url: str, session: requests.Session | None = None) -> Recording:
+    provider = provider_of(url)
+    if provider is None:
+        raise RecordingError(404, "this recording is not on a provider's host we fetch from")
+    auth = None
+    if provider == "twilio" and settings.twilio_account_sid and settings.twilio_auth_token:
+        auth = (settings.twilio_account_sid, settings.twilio_auth_token)  # Twilio's "HTTP auth for media"
+    try:
+        response = (session or requests).get(url, auth=auth, timeout=TIMEOUT, stream=True)
+    except requests.RequestException as exc:
+        raise RecordingError(502, f"the provider did not answer ({type(exc).__name__})") from exc
+    with response:
+        if response.status_code != 200:
+            raise RecordingError(502, f"the provider answered {response.status_code}")
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if not content_type.startswith("audio/"):
+            raise RecordingError(502, f"the provider sent {content_type or 'no type'}, not audio")
+        body = bytearray()
+        for chunk in response.iter_content(64 * 1024):
+            body += chunk
+            if len(body) > MAX_BYTES:
+                raise RecordingError(502, "the recording is larger than a farmer's question can be")
+    return Recording(content_type, bytes(body))

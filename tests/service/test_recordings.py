@@ -1,0 +1,59 @@
+"""Recordings are fetched only from the providers' own hosts, with their credentials, and only audio comes back."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import responses
+
+from service import recordings
+from service.recordings import RecordingError, fetch, provider_of
+
+TWILIO = "https://api.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE0456"
+
+
+@pytest.mark.parametrize("url, provider", [
+    (TWILIO, "twilio"),
+    ("https://voice.africastalking.com/recordings/abc.mp3", "africastalking"),
+    ("https://API.TWILIO.COM./2010-04-01/x", "twilio"),
+    ("http://api.twilio.com/2010-04-01/x", None),  # not https
+    ("https://api.twilio.com:8443/x", None),  # a port of its own
+    ("https://user:pw@api.twilio.com/x", None),  # credentials of its own
+    ("https://api.twilio.com.evil.example/x", None),
+    ("https://evilafricastalking.com/x", None),  # not under the provider's domain
+    ("https://169.254.169.254/latest/meta-data/", None),  # the cloud's metadata service
+    ("https://localhost/admin", None),
+    ("file:///etc/passwd", None),
+    ("https://[::1/x", None),  # not even a URL
+])
+def test_only_the_providers_own_hosts_are_trusted(url, provider):
+    assert provider_of(url) == provider
+
+
+@responses.activate
+def test_a_twilio_recording_is_fetched_with_the_accounts_credentials(settings):
+    responses.get(TWILIO, body=b"RIFF....WAVE", content_type="audio/x-wav")
+    heard = fetch(replace(settings, twilio_account_sid="AC0123", twilio_auth_token="secret"), TWILIO)
+    assert (heard.content_type, heard.body) == ("audio/x-wav", b"RIFF....WAVE")
+    assert responses.calls[0].request.headers["Authorization"] == "Basic QUMwMTIzOnNlY3JldA=="
+
+
+@responses.activate
+def test_an_untrusted_url_is_never_requested(settings):
+    with pytest.raises(RecordingError) as refused:
+        fetch(settings, "https://attacker.example/voice.mp3")
+    assert refused.value.status == 404 and len(responses.calls) == 0
+
+
+@responses.activate
+@pytest.mark.parametrize("reply, reason", [
+    ({"status": 404, "body": b"", "content_type": "application/json"}, "the provider answered 404"),
+    ({"status": 200, "body": b"<html>", "content_type": "text/html"}, "the provider sent text/html, not audio"),
+    ({"status": 200, "body": b"x" * 100, "content_type": "audio/mpeg"}, "larger than"),
+])
+def test_what_is_not_a_recording_is_refused(reply, reason, settings, monkeypatch):
+    monkeypatch.setattr(recordings, "MAX_BYTES", 50)
+    responses.get(TWILIO, **reply)
+    with pytest.raises(RecordingError, match=reason) as refused:
+        fetch(settings, TWILIO)
+    assert refused.value.status == 502
