@@ -3,6 +3,7 @@ one line, and the Service booted with its task app."""
 from __future__ import annotations
 
 import functools
+import getpass
 import sys
 
 import click
@@ -44,3 +45,11 @@ def open_service(settings: Settings | None = None) -> tuple[Service, WorkerApp]:
 
 def display_url(settings: Settings) -> str:
     return dict(settings.described())["DATABASE_URL"] if settings.database_url else settings.sqlalchemy_url
+
+
+def actor() -> str:
+    """Who the audit log says did it: the command line, and the system user running it."""
+    try:
+        return f"cli:{getpass.getuser()}"[:40]
+    except (KeyError, OSError):  # a container's user may have no name
+        return "cli"

@@ -2,25 +2,16 @@
 console's Operators page does the rest); every change is in the audit log, by "cli:<user>"."""
 from __future__ import annotations
 
-import getpass
-
 import click
 from sqlalchemy import select
 
-from cli.common import open_service, with_settings
+from cli.common import actor, open_service, with_settings
 from farmdb.models import Operator
 from farmdb.models.operators import ROLES
 from farmdb.phones import InvalidPhoneNumber, to_e164
 from service import audit
 from service.operators import OperatorError, add_operator, new_api_key, reset_password, set_disabled
 from service.settings import Settings
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"[:40]
-    except (KeyError, OSError):  # a container's user may have no name
-        return "cli"
 
 
 @click.group()
@@ -47,7 +38,7 @@ def add(settings: Settings, username: str, role: str, display_name: str | None, 
             row, password = add_operator(db, username, role, display_name=display_name, phone=phone)
         except OperatorError as exc:
             raise click.ClickException(str(exc))
-        audit.record(db, None, "operator_added", target_type="operator", target_id=row.id, actor=_actor(),
+        audit.record(db, None, "operator_added", target_type="operator", target_id=row.id, actor=actor(),
                      username=row.username, role=row.role)
         username = row.username
     click.echo(f"{username} ({role}) added. One-time password, shown this once:", err=True)
@@ -66,7 +57,7 @@ def api_key(settings: Settings, username: str, name: str):
         if row.disabled:
             raise click.ClickException(f"{row.username} is disabled")
         key_row, key = new_api_key(db, row, name)
-        audit.record(db, None, "api_key_created", target_type="api_key", target_id=key_row.prefix, actor=_actor(),
+        audit.record(db, None, "api_key_created", target_type="api_key", target_id=key_row.prefix, actor=actor(),
                      owner=row.username, name=key_row.name)
     click.echo(f"API key for {username} ({name}), shown this once. Send it as 'Authorization: Bearer <key>':",
                err=True)
@@ -96,7 +87,7 @@ def disable(settings: Settings, username: str, enable: bool):
         row = _find(db, username)
         set_disabled(row, not enable)
         audit.record(db, None, "operator_enabled" if enable else "operator_disabled", target_type="operator",
-                     target_id=row.id, actor=_actor(), username=row.username)
+                     target_id=row.id, actor=actor(), username=row.username)
     click.echo(f"{username} {'enabled' if enable else 'disabled'}", err=True)
 
 
@@ -110,7 +101,7 @@ def reset(settings: Settings, username: str):
         row = _find(db, username)
         password = reset_password(db, row)
         audit.record(db, None, "operator_password_reset", target_type="operator", target_id=row.id,
-                     actor=_actor(), username=row.username)
+                     actor=actor(), username=row.username)
     click.echo(f"New one-time password for {username}, shown this once:", err=True)
     click.echo(password)
 

@@ -3,11 +3,11 @@
 (console.security.requires); `init_app` registers the blueprint built from the route tables of its modules."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from console import admin, auth, desk, farmers, filters, i18n, security
+from console import admin, auth, desk, farmers, filters, i18n, imports, security
 from console.i18n import _
 from service.context import Service
 
@@ -32,7 +32,7 @@ ROUTES = (
 def routes():
     """Every (method, rule, view, endpoint) of the console."""
     yield from ROUTES
-    for module in (desk, farmers, admin):
+    for module in (desk, farmers, imports, admin):
         names = getattr(module, "ENDPOINTS", {})
         for method, rule, view in module.ROUTES:
             yield method, rule, view, names.get(view.__name__, view.__name__)
@@ -51,13 +51,24 @@ def init_app(app: Flask, service: Service) -> None:
     login = limiter.limit(security.LOGIN_LIMIT, methods=["POST"])(auth.login)
     for method, rule, view, endpoint in routes():
         bp.add_url_rule(rule, endpoint=endpoint, view_func=login if view is auth.login else view, methods=[method])
+    bp.before_request(imports.allow_large_upload)  # before anything reads the body
+    bp.before_request(_no_nul)
     bp.before_request(app.extensions["kheti_csrf"].protect)  # every POST of the console, no exceptions
-    bp.register_error_handler(HTTPException, _error_page)
     bp.after_request(_headers)
     app.register_blueprint(bp)
 
 
-def _error_page(exc: HTTPException):
+def _no_nul():
+    """A NUL character is in no name, number or answer, and PostgreSQL refuses it in text: say so, as a 400."""
+    values = [request.path, *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += request.form.values()
+    if any("\x00" in value for value in values):
+        abort(400, description=_("A NUL character is in no name, number or answer: remove it and retry."))
+
+
+def error_page(exc: HTTPException):
+    """An error under /console as a page (the gateway's errors are JSON for machines)."""
     if isinstance(exc, CSRFError):
         message = _("The form expired or did not come from this console: open the page again and retry.")
     elif exc.code == 429:

@@ -2,6 +2,8 @@
 make and revoke API keys, and read the audit log, filtered."""
 from __future__ import annotations
 
+import json
+import secrets
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -29,9 +31,31 @@ def _operators_page(form: OperatorForm | None = None, status: int = 200, **shown
                                **shown), status
 
 
+SHOWN_FOR = 300  # seconds a new password or key waits to be shown, once
+
+
+def _show_once(**secret):
+    """Redirect to the Operators page, which shows `secret` once: kept server-side for a moment (never in the
+    cookie, never in a URL), so reloading the page neither shows it again nor makes another."""
+    token = secrets.token_urlsafe(16)
+    service().backends.redis.setex(f"console:shown:{token}", SHOWN_FOR,
+                                   json.dumps({**secret, "for": current_user.id}))
+    return redirect(url_for("console.operators", shown=token))
+
+
+def _take_shown() -> dict:
+    token = request.args.get("shown", "")[:64]
+    if not token:
+        return {}
+    with service().backends.redis.pipeline() as pipe:
+        raw, _deleted = pipe.get(f"console:shown:{token}").delete(f"console:shown:{token}").execute()
+    secret = json.loads(raw) if raw else {}
+    return secret if secret.pop("for", None) == current_user.id else {}
+
+
 @requires("admin")
 def operators():
-    return _operators_page()
+    return _operators_page(**_take_shown())
 
 
 @requires("admin")
@@ -55,8 +79,7 @@ def add():
     except OperatorError as problem:
         form.username.errors.append(str(problem))
         return _operators_page(form, 400)
-    # Shown on this response only: not flashed into the session cookie, never logged.
-    return _operators_page(created=username, password=password)
+    return _show_once(created=username, password=password)
 
 
 def _operator(db, operator_id: int) -> Operator:
@@ -105,7 +128,7 @@ def reset(operator_id: int):
         audited(db, "operator_password_reset", "operator", operator.id, username=operator.username)
         return operator.username, password
     username, password = _change(operator_id, change)
-    return _operators_page(created=username, password=password, reset=True)
+    return _show_once(created=username, password=password)
 
 
 @requires("admin")
@@ -120,7 +143,7 @@ def add_key(operator_id: int):
         row, key = new_api_key(db, operator, form.name.data)
         audited(db, "api_key_created", "api_key", row.prefix, owner=operator.username, name=row.name)
         username = operator.username
-    return _operators_page(key=key, key_owner=username)
+    return _show_once(key=key, key_owner=username)
 
 
 @requires("admin")
@@ -151,10 +174,13 @@ def audit_log():
             query = query.where(AuditEvent.target_type == kind.strip())
             if ident.strip():
                 query = query.where(AuditEvent.target_id == ident.strip())
-        if form.since.data:
-            query = query.where(AuditEvent.at >= _utc(form.since.data))
-        if form.until.data:
-            query = query.where(AuditEvent.at < _utc(form.until.data) + timedelta(days=1))
+        try:
+            if form.since.data:
+                query = query.where(AuditEvent.at >= _utc(form.since.data))
+            if form.until.data:
+                query = query.where(AuditEvent.at < _utc(form.until.data) + timedelta(days=1))
+        except (OverflowError, ValueError):  # a day at the calendar's very edge
+            form.since.errors = [*form.since.errors, _("Choose days between the years 2000 and 9000.")]
     with service().backends.sessions() as db:
         actions = db.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
         page = page_of(db, query, request.args.get("page"), per_page=50)

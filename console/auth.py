@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
 
 from console.forms import LoginForm, PasswordForm
 from console.i18n import _
@@ -21,7 +22,10 @@ def login():
         with service().backends.sessions() as db, db.begin():
             result = sign_in(db, form.username.data, form.password.data)
             if result.operator is None:
-                audit.record(db, None, "login_failed", actor=form.username.data.strip().lower()[:40] or "?",
+                # The name typed, only when it is an operator's: a password typed in the wrong box is not logged.
+                typed = form.username.data.strip().lower()[:40]
+                known = db.scalar(select(Operator.id).where(Operator.username == typed)) is not None
+                audit.record(db, None, "login_failed", actor=typed if known else "unknown",
                              remote_addr=request.remote_addr, reason=result.problem)
             else:
                 audit.record(db, result.operator, "login", remote_addr=request.remote_addr)
@@ -47,7 +51,10 @@ def _next() -> str:
 
 @requires("viewer")
 def logout():
+    """Signing out ends the operator's sessions everywhere: the cookie is signed, not stored, so a copy of it
+    would otherwise still work; a new session version makes every copy worthless."""
     with service().backends.sessions() as db, db.begin():
+        db.get(Operator, current_user.id).session_version += 1
         audited(db, "logout")
     logout_user()
     session.clear()

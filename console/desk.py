@@ -53,7 +53,7 @@ def ticket(number: str):
             "console/ticket.html", ticket=found, waited=tickets.waiting(found),
             stage=tickets.stage_of(found, service().settings.timezone), earlier=tickets.earlier(db, found),
             action=ActionForm(), assign=assign, answer=AnswerForm(), close=CloseForm(),
-            limit=tickets.MAX_ANSWER)
+            limit=tickets.MAX_ANSWER, seen=tickets.version(found))
 
 
 def _act(number: str, act, form=None):
@@ -68,6 +68,7 @@ def _act(number: str, act, form=None):
     try:
         with svc.backends.sessions() as db, db.begin():
             found = _ticket(db, number, lock=True)
+            tickets.unchanged_since(found, request.form.get("seen"))
             action, detail = act(svc, db, found, db.get(Operator, current_user.id), form)
             audited(db, action, "ticket", found.ticket, **detail)
     except tickets.TicketError as problem:  # nothing was changed: the transaction rolled back
@@ -141,7 +142,8 @@ def recording(number: str):
 @requires("agronomist")
 def measure():
     """What the farmer's phone will make of an answer as it is typed (the page asks as the agronomist types)."""
-    text = (request.get_json(silent=True) or {}).get("text", "")
+    body = request.get_json(silent=True)
+    text = body.get("text", "") if isinstance(body, dict) else None
     if not isinstance(text, str):
         abort(400, description="text is a string")
     measured = tickets.measured(text[:2000])

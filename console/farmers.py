@@ -7,6 +7,7 @@ import csv
 import io
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from console.forms import ActionForm, EraseForm, FarmerForm, options
@@ -20,26 +21,34 @@ from service import farmer_records as records
 EXPORT_LIMIT = 50_000
 
 
-def _filters(db):
-    district = request.args.get("district", "").strip()
-    district_id = db.scalar(select(District.id).where(func.lower(District.name) == district.lower())) \
-        if district else None
-    crop = request.args.get("crop", "").strip().lower() or None
-    return request.args.get("q", "")[:80], district, district_id, crop
+def _query(db, given):
+    """The search `given` (the page's query string, or the export form) as a query, or the reason it finds
+    nobody: an unknown district or a partial number narrows to nothing rather than to everyone."""
+    text, district = given.get("q", "")[:80], given.get("district", "").strip()[:64]
+    crop = given.get("crop", "").strip().lower()[:32] or None
+    filters = {"q": text, "district": district, "crop": crop or ""}
+    district_ids = None
+    if district:
+        district_ids = db.scalars(select(District.id).where(func.lower(District.name) == district.lower())).all()
+        if not district_ids:
+            return None, filters, _("No district called %(name)s.", name=district)
+    try:
+        query = records.search(text, district_ids=district_ids, crop=crop, default_region=service().settings
+                               .default_region, last_digits=current_user.may("agronomist"))
+    except records.RecordError:
+        return None, filters, _("Type the whole number: searching by its last digits needs the agronomist role.")
+    return query, filters, None
 
 
 @requires("viewer")
 def search():
     with service().backends.sessions() as db:
-        text, district, district_id, crop = _filters(db)
-        if district and district_id is None:
-            flash(_("No district called %(name)s.", name=district), "error")
-        query = records.search(text, district_id=district_id, crop=crop,
-                               default_region=service().settings.default_region)
-        page = page_of(db, query, request.args.get("page"))
+        query, filters, problem = _query(db, request.args)
+        if problem:
+            flash(problem, "error")
+        page = page_of(db, query, request.args.get("page")) if query is not None else None
         crops = db.scalars(select(Crop.code).order_by(Crop.code)).all()
-        return render_template("console/farmers.html", page=page, q=text, district=district, crop=crop,
-                               crops=crops, mask=mask_phone)
+        return render_template("console/farmers.html", page=page, crops=crops, mask=mask_phone, **filters)
 
 
 def _farmer(db, farmer_id: int):
@@ -54,7 +63,7 @@ def _profile(db, farmer, form=None, shown_number: str | None = None, status: int
     subscriptions, payments = records.plans(db, farmer)
     if form is None:
         form = FarmerForm(locale=farmer.locale, district=farmer.district.name if farmer.district else "",
-                          crops=[fc.crop.code for fc in farmer.crops])
+                          state=farmer.state.name if farmer.state else "", crops=[fc.crop.code for fc in farmer.crops])
     form.crops.choices = options((c.code, c.name_in("en")) for c in db.scalars(select(Crop).order_by(Crop.code)))
     events = records.timeline(db, farmer, page=page)
     return render_template("console/farmer.html", farmer=farmer, number=shown_number or mask_phone(farmer.phone),
@@ -90,7 +99,7 @@ def edit(farmer_id: int):
     try:
         with service().backends.sessions() as db, db.begin():
             farmer = _farmer(db, farmer_id)
-            district_id = _district(db, form)
+            district_id = _district(db, form, farmer)
             changed = records.edit(db, farmer, crops=form.crops.data, district_id=district_id,
                                    locale=form.locale.data)
             if changed:
@@ -103,7 +112,12 @@ def edit(farmer_id: int):
     return redirect(url_for("console.farmer", farmer_id=farmer_id))
 
 
-def _district(db, form: FarmerForm) -> int:
+def _district(db, form: FarmerForm, farmer) -> int:
+    """The district the form names; the farmer's own when its name was left as it was."""
+    same_district = farmer.district and form.district.data.strip().lower() == farmer.district.name.lower()
+    same_state = not form.state.data or not farmer.state or form.state.data.strip().lower() == farmer.state.name.lower()
+    if same_district and same_state:
+        return farmer.district_id
     query = select(District.id, State.name).join(State).where(func.lower(District.name) == form.district.data
                                                               .strip().lower())
     if form.state.data:
@@ -136,11 +150,15 @@ def erase(farmer_id: int):
 
 @requires("admin")
 def export():
-    """The farmers a search finds, as CSV with full numbers: for an admin, and in the audit log."""
+    """The farmers a search finds, as CSV with full numbers: for an admin, asked by a form (a link from elsewhere
+    cannot make an admin's browser export), and in the audit log."""
+    if not ActionForm().validate_on_submit():
+        abort(400, description=_("The form expired: open the page again."))
     with service().backends.sessions() as db, db.begin():
-        text, district, district_id, crop = _filters(db)
-        query = records.search(text, district_id=district_id, crop=crop,
-                               default_region=service().settings.default_region).limit(EXPORT_LIMIT)
+        query, filters, problem = _query(db, request.form)
+        if problem:
+            abort(400, description=problem)
+        query = query.limit(EXPORT_LIMIT)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["id", "phone", "name", "language", "district", "crops", "consent_given_at", "sms_stopped"])
@@ -152,7 +170,7 @@ def export():
                              farmer.consent_given_at.isoformat() if farmer.consent_given_at else "",
                              "yes" if farmer.sms_opted_out else "no"])
             count += 1
-        audited(db, "farmers_exported", "farmers", None, rows=count, q=text, district=district, crop=crop or "")
+        audited(db, "farmers_exported", "farmers", None, rows=count, **filters)
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=farmers.csv"})
 
@@ -165,7 +183,7 @@ def _cell(text: str | None) -> str:
 
 ROUTES = (
     ("GET", "/farmers", search),
-    ("GET", "/farmers.csv", export),
+    ("POST", "/farmers.csv", export),
     ("GET", "/farmers/<int:farmer_id>", profile),
     ("POST", "/farmers/<int:farmer_id>/reveal", reveal),
     ("POST", "/farmers/<int:farmer_id>/edit", edit),

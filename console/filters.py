@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, request, url_for
 
+from farmdb.phones import mask_phones_in
 from locales.languages import LANGUAGES
 
 
@@ -27,11 +28,15 @@ def init_app(app: Flask, timezone: str) -> None:
     def local(moment: datetime | None, pattern: str = "%d %b %Y, %H:%M") -> str:
         return moment.astimezone(zone).strftime(pattern) if moment else ""
 
-    app.jinja_env.filters.update(duration=duration, local=local, language=lambda code: names.get(code, code))
+    # `masked`: numbers inside what a farmer wrote ("call my son on 98...") are masked like every other number.
+    app.jinja_env.filters.update(duration=duration, local=local, language=lambda code: names.get(code, code),
+                                 masked=mask_phones_in)
     app.jinja_env.globals["page_url"] = page_url
 
 
-def page_url(number: int) -> str:
-    """This page, with the same filters, at another page number."""
-    args = {**request.args.to_dict(), "page": number}
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+def page_url(number: int, endpoint: str | None = None) -> str:
+    """This page (or `endpoint`, with the same arguments), with the same filters, at another page number. Only the
+    query's own arguments are carried: not the route's, nor url_for's (_external, _anchor...)."""
+    route = request.view_args or {}
+    args = {k: v for k, v in request.args.items() if k not in route and not k.startswith("_")}
+    return url_for(endpoint or request.endpoint, **route, **{**args, "page": number})

@@ -58,7 +58,9 @@ def init_app(app: Flask, service: Service) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,  # checked by the console's blueprint, on all its routes (console.init_app)
     )
     logins = LoginManager(app)
-    logins.session_protection = "strong"
+    # "basic": the session's own version (ConsoleUser.get_id) ends sessions; "strong" would also sign out an
+    # agronomist whose mobile network changes address, mid-answer.
+    logins.session_protection = "basic"
     logins.login_view = "console.login"
 
     @logins.user_loader
@@ -101,7 +103,7 @@ def requires(role: str):
         def guarded(*args, **kwargs):
             if not current_user.is_authenticated:
                 return redirect(url_for("console.login", next=request.full_path))
-            if current_user.must_change_password and request.endpoint != "console.password":
+            if current_user.must_change_password and request.endpoint not in ("console.password", "console.logout"):
                 return redirect(url_for("console.password"))
             if not current_user.may(role):
                 abort(403, description=f"this needs the {role} role")

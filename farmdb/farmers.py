@@ -5,6 +5,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from farmdb.models import Crop, ExpertRequest, Farmer, FarmerCrop, InboundMessage, OutboundMessage, UssdSession
+from farmdb.types import utcnow
 
 
 ERASED = "erased"
@@ -44,7 +45,10 @@ def erase(db: Session, farmer: Farmer, *, channel: str, notice: str) -> None:
     db.flush()
     phone = farmer.phone
     db.execute(update(ExpertRequest).where(ExpertRequest.farmer_id == farmer.id)
-               .values(description=None, recording_url=None))  # their own words and voice
+               .values(description=None, recording_url=None, answer=None))  # their words, voice and our answer
+    db.execute(update(ExpertRequest).where(ExpertRequest.farmer_id == farmer.id,
+                                           ExpertRequest.status.in_(("open", "assigned")))
+               .values(status="closed", closed_at=utcnow()))  # nobody left to answer: off the desk
     db.execute(update(UssdSession).where(UssdSession.phone == phone)
                .values(phone=ERASED, input=None, last_screen=None))
     db.execute(update(OutboundMessage).where(OutboundMessage.phone == phone,

@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     app.extensions["kheti_voice_audio"] = AudioLibrary.for_settings(settings)
 
     _init_request_ids(app)
-    errors.init_app(app)
+    errors.init_app(app, pages={console.PREFIX: console.error_page})
     metrics.init_app(app)
     for blueprint in (health.blueprint(), africastalking.blueprint(), twilio.blueprint(), payments.blueprint(),
                       admin.blueprint(), voice_audio.blueprint()):

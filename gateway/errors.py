@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from typing import Callable
+
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -15,9 +17,15 @@ def error_response(status: int, reason: str, message: str):
     return response
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, pages: dict[str, Callable] | None = None) -> None:
+    """`pages`: path prefixes people read in a browser (the console), with what renders an error for them."""
+    pages = pages or {}
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        for prefix, render in pages.items():
+            if request.path == prefix or request.path.startswith(prefix + "/"):
+                return render(exc)
         reason = (exc.name or "error").lower().replace(" ", "_")
         response = error_response(exc.code or 500, reason, exc.description or exc.name)
         if exc.code == 405 and exc.valid_methods:

@@ -29,10 +29,11 @@ class RecordError(ValueError):
     """Refused, with a reason for the form."""
 
 
-def search(query_text: str = "", *, district_id: int | None = None, crop: str | None = None,
-           default_region: str = "IN") -> Select:
-    """Farmers matching what was typed: a phone number in any format ("098765 43210", "+91 98765-43210", its last
-    digits) or a part of a name; narrowed by district and crop. Newest first."""
+def search(query_text: str = "", *, district_ids: list[int] | None = None, crop: str | None = None,
+           default_region: str = "IN", last_digits: bool = False) -> Select:
+    """Farmers matching what was typed: a phone number in any format ("098765 43210", "+91 98765-43210"), its last
+    digits when `last_digits` (for those who may see numbers anyway: a viewer could otherwise guess a masked number
+    digit by digit), or a part of a name; narrowed by district and crop. Newest first."""
     query = select(Farmer).options(joinedload(Farmer.district), selectinload(Farmer.crops).joinedload(FarmerCrop.crop))
     text = " ".join(query_text.split())
     if text and PHONE_LIKE.fullmatch(text):
@@ -40,11 +41,13 @@ def search(query_text: str = "", *, district_id: int | None = None, crop: str | 
         try:
             query = query.where(Farmer.phone == to_e164(text, default_region))
         except InvalidPhoneNumber:
+            if not last_digits:
+                raise RecordError("type the whole number") from None
             query = query.where(Farmer.phone.like(f"%{digits}"))  # the last digits of a number
     elif text:
         query = query.where(func.lower(Farmer.name).contains(text.lower(), autoescape=True))
-    if district_id is not None:
-        query = query.where(Farmer.district_id == district_id)
+    if district_ids is not None:
+        query = query.where(Farmer.district_id.in_(district_ids))  # one name may be a district in two states
     if crop:
         query = query.where(Farmer.crops.any(FarmerCrop.crop.has(Crop.code == crop)))
     return query.order_by(Farmer.created_at.desc(), Farmer.id.desc())

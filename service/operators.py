@@ -108,8 +108,14 @@ def _matches(operator: Operator, password: str) -> bool:
         return False
 
 
-def change_password(db: Session, operator: Operator, current: str, new: str) -> None:
+def change_password(db: Session, operator: Operator, current: str, new: str, now: datetime | None = None) -> None:
+    """Wrong current passwords count towards the lockout, as at sign-in: an open session is no licence to guess.
+    The caller commits even when this refuses, so the count is kept."""
     if not _matches(operator, current):
+        operator.failed_logins += 1
+        if operator.failed_logins >= MAX_FAILURES:
+            operator.locked_until, operator.failed_logins = (now or utcnow()) + LOCKOUT, 0
+            operator.session_version += 1  # and this session ends
         raise OperatorError("the current password is wrong")
     if len(new) < MIN_PASSWORD:
         raise OperatorError(f"a password has at least {MIN_PASSWORD} characters")

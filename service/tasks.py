@@ -10,7 +10,9 @@ SEND_SMS = "workers.tasks.send_sms"
 SEND_PAYMENT_LINK = "workers.payments.send_payment_link"
 DISPATCH_BROADCAST = "workers.broadcasts.dispatch_broadcast"
 CALL_BACK = "workers.calls.call_back"
-NAMES = (SEND_SMS, SEND_PAYMENT_LINK, DISPATCH_BROADCAST, CALL_BACK)  # whoever runs tasks must know all of these
+IMPORT_FARMERS = "workers.farmers.import_farmers"
+# Whoever runs tasks must know all of these.
+NAMES = (SEND_SMS, SEND_PAYMENT_LINK, DISPATCH_BROADCAST, CALL_BACK, IMPORT_FARMERS)
 
 Enqueue = Callable[[str, tuple], None]  # (task name, arguments): hand one task to whoever runs them
 
@@ -38,3 +40,6 @@ class Tasks:
 
     def call_back(self, ring_id: int) -> None:
         self._enqueue(CALL_BACK, (ring_id,))
+
+    def import_farmers(self, token: str) -> None:
+        self._enqueue(IMPORT_FARMERS, (token,))

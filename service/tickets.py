@@ -42,7 +42,8 @@ class Waiting:
 
 
 def waiting(ticket: ExpertRequest, now: datetime | None = None) -> Waiting:
-    end = ticket.answered_at or ticket.closed_at or now or utcnow()
+    """How long the farmer has waited: until the answer or the closing, or still, for an open (or reopened) one."""
+    end = (now or utcnow()) if ticket.status in OPEN else ticket.answered_at or ticket.closed_at or now or utcnow()
     return Waiting(end - ticket.created_at, PROMISED.get(ticket.kind, timedelta(hours=24)))
 
 
@@ -89,7 +90,22 @@ def stage_of(ticket: ExpertRequest, timezone: str) -> str | None:
 
 
 def claim(ticket: ExpertRequest, operator: Operator) -> None:
+    """Take a ticket nobody has: one a colleague holds is theirs until it is given on ("Give it")."""
+    if ticket.assigned_to is not None and ticket.assigned_to_id != operator.id:
+        raise TicketError(f"{ticket.assigned_to.display_name} has this ticket: give it on instead of taking it")
     assign(ticket, operator)
+
+
+def unchanged_since(ticket: ExpertRequest, seen: str | None) -> None:
+    """Refuse to act on a ticket that changed after the page was read (another agronomist answered it, took it
+    or closed it): two people must not answer the same farmer twice without knowing."""
+    if seen and seen != version(ticket):
+        raise TicketError(f"ticket {ticket.ticket} changed since you opened it: read it again, then act")
+
+
+def version(ticket: ExpertRequest) -> str:
+    answered = ticket.answered_at.timestamp() if ticket.answered_at else 0
+    return f"{ticket.status}:{ticket.assigned_to_id or 0}:{answered}"
 
 
 def assign(ticket: ExpertRequest, operator: Operator) -> None:
@@ -127,7 +143,7 @@ def close(service: Service, db: Session, ticket: ExpertRequest, outcome: str) ->
     if outcome not in OUTCOMES:
         raise TicketError(f"the outcome is one of {', '.join(OUTCOMES)}")
     if ticket.status == "closed":
-        return  # a second submit of the same form changes nothing
+        raise TicketError(f"ticket {ticket.ticket} is closed already")  # a second submit changes nothing
     already_told = outcome == "answered" and ticket.answered_at is not None
     ticket.status, ticket.outcome, ticket.closed_at = "closed", outcome, utcnow()
     farmer = ticket.farmer

@@ -15,10 +15,10 @@ from service.connections import Backends
 from service.context import Clock, Service
 from service.settings import Settings
 from service.tasks import NAMES, Tasks
-from workers import alerts, beat, broadcasts, calls, payments, sweeper, tasks
+from workers import alerts, beat, broadcasts, calls, farmers, payments, sweeper, tasks
 from workers.registry import ServiceTask
 
-TASK_MODULES = (tasks, payments, broadcasts, alerts, sweeper, calls)
+TASK_MODULES = (tasks, payments, broadcasts, alerts, sweeper, calls, farmers)
 
 CONFIG = dict(
     task_serializer="json",

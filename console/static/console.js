@@ -23,3 +23,23 @@ document.addEventListener("DOMContentLoaded", function () {
     ask();
   });
 });
+
+// An import's progress bar: asks how far it is every second until it is done.
+document.addEventListener("DOMContentLoaded", function () {
+  var box = document.querySelector("[data-progress]");
+  if (!box) return;
+  var bar = box.querySelector("progress");
+  function poll() {
+    fetch(box.dataset.progress, {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (job) {
+        if (!job) return;
+        bar.max = job.total || 1;
+        bar.value = job.done;
+        box.querySelectorAll("[data-field]").forEach(function (el) { el.textContent = job[el.dataset.field]; });
+        if (job.state !== "done") setTimeout(poll, 1000);
+      })
+      .catch(function () { setTimeout(poll, 3000); });
+  }
+  poll();
+});

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli import main
-from farmdb.models import ApiKey, AuditEvent, Operator
+from farmdb.models import ApiKey, AuditEvent, Farmer, Operator
 from service import operators
 from service.operators import key_owner
 
@@ -63,3 +63,21 @@ def test_a_reset_prints_a_new_one_time_password(kheti, sessions):
     with sessions() as s, s.begin():
         assert operators.sign_in(s, "priya", first).operator is None
         assert operators.sign_in(s, "priya", second).operator is not None
+
+
+def test_farmers_import_reports_bad_rows_and_imports_only_when_told(kheti, tmp_path, db):
+    sheet = tmp_path / "farmers.csv"
+    sheet.write_text("phone,name,district,consent_at,consent_channel,consent_notice,crops\n"
+                     "9822200011,Ravi,Pune,2026-11-02,paper,form-v1,onion\n"
+                     "12,Nobody,Pune,2026-11-02,paper,form-v1,\n", encoding="utf-8")
+    dry = kheti("farmers", "import", str(sheet), "--dry-run")
+    assert dry.exit_code == 1 and "line 3: '12' is not a phone number" in dry.output
+    refused = kheti("farmers", "import", str(sheet))
+    assert refused.exit_code == 1 and "nothing imported" in refused.output
+    assert db.scalar(select(Farmer.id)) is None
+    done = kheti("farmers", "import", str(sheet), "--skip-bad")
+    assert done.exit_code == 0 and "added 1, merged 0 with farmers already known, skipped 1" in done.output
+    db.rollback()
+    assert db.scalar(select(Farmer.phone)) == "+919822200011"
+    assert db.scalar(select(AuditEvent.detail).where(AuditEvent.action == "farmers_imported")) == \
+        {"file": "farmers.csv", "added": 1, "merged": 0, "skipped": 1}

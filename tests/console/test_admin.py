@@ -22,8 +22,10 @@ def test_an_admin_adds_an_operator_who_must_choose_a_password_first(app, signed_
     admin.get("/console/operators")
     response = admin.post("/console/operators", {"username": "Sunil.K", "display_name": "Sunil Kale",
                                                  "role": "agronomist", "phone": "098765 43210"})
-    assert response.status_code == 200
-    password = _shown_secret(response.get_data(as_text=True))
+    assert response.status_code == 302
+    shown_at = response.headers["Location"]
+    password = _shown_secret(admin.text(shown_at))
+    assert password not in admin.text(shown_at)  # reloading shows it no more
     assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", password)
     assert password not in admin.text("/console/operators")  # shown once
     row = db.scalar(select(Operator).where(Operator.username == "sunil.k"))
@@ -80,7 +82,7 @@ def test_a_reset_gives_a_new_one_time_password_and_ends_their_sessions(app, sign
     meera = signed_in("agronomist", "meera")
     meera_id = db.scalar(select(Operator.id).where(Operator.username == "meera"))
     admin.get("/console/operators")
-    password = _shown_secret(admin.post(f"/console/operators/{meera_id}/reset").get_data(as_text=True))
+    password = _shown_secret(admin.text(admin.post(f"/console/operators/{meera_id}/reset").headers["Location"]))
     assert meera.get("/console/desk").status_code == 302
     fresh = Console(app.test_client())
     assert fresh.sign_in("meera", PASSWORD).status_code == 401
@@ -91,8 +93,8 @@ def test_an_api_key_is_shown_once_kept_as_a_hash_and_revoked_at_once(signed_in, 
     admin = signed_in("admin")
     me = db.scalar(select(Operator.id))
     admin.get("/console/operators")
-    key = _shown_secret(admin.post(f"/console/operators/{me}/keys", {"name": "district dashboard"})
-                        .get_data(as_text=True))
+    key = _shown_secret(admin.text(admin.post(f"/console/operators/{me}/keys", {"name": "district dashboard"})
+                                   .headers["Location"]))
     assert key.startswith("ks_")
     db.rollback()  # a fresh look (SQLite keeps a read transaction's snapshot)
     row = db.scalar(select(ApiKey))

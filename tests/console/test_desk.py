@@ -181,6 +181,8 @@ def test_an_erased_farmers_ticket_cannot_be_answered(ticket, signed_in, sessions
     assert admin.post(f"/console/farmers/{farmer_id}/erase", {"confirm": "ERASE"}).status_code == 302
     page = admin.text(f"/console/tickets/{number}")
     assert "erased their data" in page and "Send by SMS" not in page
+    assert _ticket(db, number).status == "closed"  # off the desk: nobody is left to answer
+    admin.post(f"/console/tickets/{number}/reopen")
     response = admin.post(f"/console/tickets/{number}/answer", {"text": "hello"})
     assert "the farmer has erased their data" in admin.text(response.headers["Location"])
 
@@ -216,3 +218,41 @@ def test_a_recording_url_off_the_providers_hosts_is_not_fetched(ticket, signed_i
     number = ticket("question", crop=None, recording_url="https://169.254.169.254/latest/meta-data/")
     response = signed_in("viewer").get(f"/console/tickets/{number}/recording")
     assert response.status_code == 404 and len(responses.calls) == 0
+
+
+def test_a_ticket_a_colleague_holds_is_not_taken_from_them(ticket, signed_in, db):
+    number = ticket()
+    meera, sunil = signed_in("agronomist", "meera"), signed_in("agronomist", "sunil")
+    meera.post(f"/console/tickets/{number}/claim")
+    response = sunil.post(f"/console/tickets/{number}/claim")
+    assert "Meera has this ticket" in sunil.text(response.headers["Location"])
+    assert _ticket(db, number).assigned_to.username == "meera"
+
+
+def test_two_agronomists_do_not_answer_the_same_farmer_unknowingly(ticket, signed_in, db):
+    number = ticket()
+    meera, sunil = signed_in("agronomist", "meera"), signed_in("agronomist", "sunil")
+    pages = [re.search(r'name="seen" value="([^"]+)"', b.text(f"/console/tickets/{number}"))[1]
+             for b in (meera, sunil)]
+    meera.post(f"/console/tickets/{number}/answer", {"text": "Spray neem oil.", "seen": pages[0]})
+    response = sunil.post(f"/console/tickets/{number}/answer", {"text": "Use a trap.", "seen": pages[1]})
+    assert "changed since you opened it" in sunil.text(response.headers["Location"])
+    assert [m.body.endswith("Spray neem oil.") for m in _sms(db, "ticket_answer")] == [True]
+
+
+def test_a_reopened_ticket_waits_again(ticket, signed_in, sessions):
+    number = ticket()
+    desk = signed_in("agronomist")
+    desk.post(f"/console/tickets/{number}/answer", {"text": "Spray neem oil."})
+    desk.post(f"/console/tickets/{number}/close", {"outcome": "answered"})
+    with sessions() as s, s.begin():
+        s.execute(update(ExpertRequest).values(created_at=utcnow() - timedelta(days=3),
+                                               answered_at=utcnow() - timedelta(days=2, hours=23)))
+    desk.post(f"/console/tickets/{number}/reopen")
+    assert "1 open, 1 waiting longer" in desk.text("/console/desk")
+
+
+def test_numbers_in_what_a_farmer_wrote_are_masked(ticket, signed_in):
+    number = ticket(description="call my son on 9876543210 please")
+    page = signed_in("viewer").text(f"/console/tickets/{number}")
+    assert "9876543210" not in page and "call my son on ******3210 please" in page

@@ -20,7 +20,12 @@ ROUTES = [
     ("POST", "/console/tickets/{ticket}/reopen", "agronomist"),
     ("POST", "/console/measure", "agronomist"),
     ("GET", "/console/farmers", "viewer"),
-    ("GET", "/console/farmers.csv", "admin"),
+    ("POST", "/console/farmers.csv", "admin"),
+    ("GET", "/console/farmers/import", "admin"),
+    ("POST", "/console/farmers/import", "admin"),
+    ("POST", "/console/farmers/import/{token}", "admin"),
+    ("GET", "/console/farmers/import/{token}", "admin"),
+    ("GET", "/console/farmers/import/{token}.json", "admin"),
     ("GET", "/console/farmers/{farmer}", "viewer"),
     ("POST", "/console/farmers/{farmer}/reveal", "agronomist"),
     ("POST", "/console/farmers/{farmer}/edit", "agronomist"),
@@ -46,7 +51,7 @@ BELOW = {"agronomist": "viewer", "admin": "agronomist"}
 
 def _rule(path: str) -> str:
     return (path.replace("{ticket}", "<number>").replace("{farmer}", "<int:farmer_id>")
-            .replace("{operator}", "<int:operator_id>").replace("{key}", "<int:key_id>"))
+            .replace("{operator}", "<int:operator_id>").replace("{key}", "<int:key_id>").replace("{token}", "<token>"))
 
 
 def test_every_console_route_declares_the_role_in_this_table(app):
@@ -69,7 +74,7 @@ def targets(ticket, sessions, operator):
         from service.operators import new_api_key
         row, _ = new_api_key(db, db.get(Operator, other), "a script")
         found = db.scalar(select(ExpertRequest).where(ExpertRequest.ticket == number))
-        return {"ticket": number, "farmer": found.farmer_id, "operator": other, "key": row.id}
+        return {"ticket": number, "farmer": found.farmer_id, "operator": other, "key": row.id, "token": "t0ken"}
 
 
 @pytest.mark.parametrize("method, path, role", [r for r in ROUTES if r[2] in BELOW])
@@ -206,3 +211,60 @@ def test_after_login_only_our_own_pages_are_followed(console, operator, target, 
     console.get("/console/login")
     response = console.post(f"/console/login?next={target}", {"username": "meera", "password": PASSWORD})
     assert response.headers["Location"] == lands
+
+
+def test_signing_out_makes_a_copied_cookie_worthless(app, signed_in):
+    browser = signed_in("admin")
+    copy = Console(app.test_client())
+    cookie = browser.client.get_cookie("kheti_console")
+    copy.client.set_cookie("kheti_console", cookie.value)
+    assert copy.get("/console/operators").status_code == 200
+    browser.post("/console/logout")
+    assert copy.get("/console/operators").status_code == 302
+
+
+def test_one_still_on_a_one_time_password_can_sign_out(console, operator):
+    operator("meera", must_change=True)
+    console.sign_in("meera")
+    assert console.post("/console/logout").headers["Location"] == "/console/login"
+    assert console.get("/console/password").status_code == 302  # signed out, not sent to change it
+
+
+def test_guessing_the_current_password_locks_the_account_too(signed_in, db):
+    browser = signed_in("agronomist", "meera")
+    for _ in range(5):
+        browser.post("/console/password", {"current": "a guess at it", "new": "x" * 14, "repeat": "x" * 14})
+    assert browser.get("/console/desk").status_code == 302  # the session ended
+    assert "too many wrong passwords" in browser.sign_in("meera").get_data(as_text=True)
+
+
+def test_a_failed_login_logs_the_name_only_when_it_is_an_operators(console, operator, db):
+    operator("meera")
+    console.sign_in("MySecretPass123", "whatever")
+    console.sign_in("meera", "wrong")
+    assert db.scalars(select(AuditEvent.actor).order_by(AuditEvent.id)).all() == ["unknown", "meera"]
+
+
+@pytest.mark.parametrize("method, url, body", [
+    ("POST", "/console/measure", [1]),
+    ("POST", "/console/measure", "text"),
+    ("GET", "/console/audit?since=0001-01-01", None),
+    ("GET", "/console/farmers/{farmer}?page=2&farmer_id=1&_external=1", None),
+    ("GET", "/console/desk?page=99999999999", None),
+    ("GET", "/console/tickets/%00", None),
+])
+def test_odd_requests_get_an_answer_not_a_crash(method, url, body, signed_in, targets):
+    browser = signed_in("admin")
+    url = url.format(**targets)
+    if method == "GET":
+        response = browser.get(url)
+    else:
+        response = browser.client.post(url, json=body, headers={"X-CSRFToken": browser.token})
+    assert response.status_code < 500
+
+
+def test_a_missing_console_page_is_a_page_not_json(signed_in):
+    response = signed_in("viewer").get("/console/nowhere")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert "Back to the console" in response.get_data(as_text=True)
+    assert signed_in("admin").get("/healthz/nowhere").mimetype == "application/json"  # the gateway's own
