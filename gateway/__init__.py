@@ -1,6 +1,6 @@
 """The Flask gateway: provider webhooks in, dialog replies out. `create_app` is the only way to build it, and it
 registers every route itself: one blueprint per provider (gateway/africastalking, gateway/twilio), payments, the
-admin API, the call audio and health; and the operators' console (console/) beside them."""
+call audio and health; and the operators' console and API v1 (console/) beside them."""
 from __future__ import annotations
 
 import logging
@@ -11,10 +11,12 @@ from typing import Callable
 
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import console
+from console import api as console_api
 from farmdb.migrate import head_revision
-from gateway import admin, africastalking, errors, health, metrics, payments, twilio, voice_audio
+from gateway import africastalking, errors, health, metrics, payments, twilio, voice_audio
 from service.connections import Backends
 from service.context import Service
 from service.conversations import Conversations
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
         service, _ = boot(settings, backends)
 
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         JSON_SORT_KEYS=False,
@@ -55,9 +58,10 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     errors.init_app(app, pages={console.PREFIX: console.error_page})
     metrics.init_app(app)
     for blueprint in (health.blueprint(), africastalking.blueprint(), twilio.blueprint(), payments.blueprint(),
-                      admin.blueprint(), voice_audio.blueprint()):
+                      voice_audio.blueprint()):
         app.register_blueprint(blueprint)
     console.init_app(app, service)
+    console_api.init_app(app)
     if settings.trusted_proxies:
         # The client's address (for the login limit and the audit log) and https, from the load balancer's headers.
         n = settings.trusted_proxies
@@ -72,6 +76,14 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
         log.info("running on the embedded default: SQLite at %s, in-process Redis stand-in, in-process tasks",
                  settings.sqlalchemy_url)
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """<int:...> in a URL: ids are 32-bit in the database, so a larger number names nothing (a 404, never SQL)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _init_request_ids(app: Flask) -> None:

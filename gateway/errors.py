@@ -28,6 +28,9 @@ def init_app(app: Flask, pages: dict[str, Callable] | None = None) -> None:
                 return render(exc)
         reason = (exc.name or "error").lower().replace(" ", "_")
         response = error_response(exc.code or 500, reason, exc.description or exc.name)
+        for name, value in exc.get_headers():  # WWW-Authenticate on a 401, Retry-After on a 429 or 503
+            if name.lower() != "content-type":
+                response.headers[name] = value
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response

@@ -78,6 +78,7 @@ class Settings:
     var_dir: str
     secret_key: str | None
     console_idle_minutes: int
+    api_rate_per_minute: int
     trusted_proxies: int
 
     @classmethod

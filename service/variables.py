@@ -274,6 +274,8 @@ VARIABLES: tuple[Variable, ...] = (
              "the embedded default; required otherwise", secret=True),
     Variable("CONSOLE_IDLE_MINUTES", "30", _between(5, 24 * 60),
              "Minutes without a request after which a console session ends"),
+    Variable("API_RATE_PER_MINUTE", "120", _between(10, 100_000),
+             "Requests a minute one API key may make to /api/v1 (then 429 with Retry-After)"),
     Variable("TRUSTED_PROXIES", "0", _between(0, 5),
              "Proxies in front of the gateway whose X-Forwarded-For is believed (the console's audit log records "
              "where each action came from)"),

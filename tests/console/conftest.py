@@ -3,6 +3,7 @@ the pages give it, as a browser does."""
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 from argon2 import PasswordHasher
@@ -108,3 +109,15 @@ def ticket(service, sessions, register_farmer):
                                                                recording_url=recording_url)])
         return number
     return make
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real port of this machine, for a browser or an HTTP client."""
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)

@@ -252,6 +252,8 @@ def test_a_failed_login_logs_the_name_only_when_it_is_an_operators(console, oper
     ("GET", "/console/farmers/{farmer}?page=2&farmer_id=1&_external=1", None),
     ("GET", "/console/desk?page=99999999999", None),
     ("GET", "/console/tickets/%00", None),
+    ("GET", "/console/farmers/99999999999999999999999999", None),
+    ("POST", "/console/keys/99999999999999999999999999/revoke", None),
 ])
 def test_odd_requests_get_an_answer_not_a_crash(method, url, body, signed_in, targets):
     browser = signed_in("admin")

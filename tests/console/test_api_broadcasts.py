@@ -1,4 +1,5 @@
-"""The admin API: broadcasts created and followed over JSON, behind a bearer key."""
+"""Broadcasts through the API, created and followed over JSON behind a bearer key: at /api/v1 and, for one release,
+at the admin API's old /api paths, with ADMIN_API_KEY as the bootstrap admin key."""
 from dataclasses import replace
 from decimal import Decimal
 
@@ -29,9 +30,10 @@ def cotton(sessions, register_farmer) -> int:
         return db.scalar(select(Advisory.id).join(Crop).where(Crop.code == "cotton").order_by(Advisory.id))
 
 
-def test_without_a_configured_key_the_api_refuses_everything(client):
-    response = client.post("/api/broadcasts", json={"advisory_id": 1}, headers={"Authorization": "Bearer x"})
-    assert response.status_code == 403 and response.get_json()["error"] == "admin_api_disabled"
+@pytest.mark.parametrize("path", ["/api/broadcasts", "/api/v1/broadcasts"])
+def test_without_a_configured_key_the_api_refuses_everything(client, path):
+    response = client.post(path, json={"advisory_id": 1}, headers={"Authorization": "Bearer x"})
+    assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
 
 
 @pytest.mark.parametrize("header", [None, "Bearer wrong", f"Basic {KEY}", f"Bearer {KEY}x", "Bearer "])
@@ -66,13 +68,14 @@ def test_preview_then_create_then_follow(api, cotton):
 @pytest.mark.parametrize("body, status, reason, says", [
     ("not json", 400, "bad_request", "send a JSON object"),
     ([1, 2], 400, "bad_request", "send a JSON object"),
-    ({}, 400, "bad_request", "advisory_id (a number) is required"),
-    ({"advisory_id": "7"}, 400, "bad_request", "advisory_id (a number) is required"),
-    ({"advisory_id": True}, 400, "bad_request", "advisory_id (a number) is required"),
+    ({}, 400, "bad_request", "advisory_id (a number from 1 to 2147483647) is required"),
+    ({"advisory_id": "7"}, 400, "bad_request", "advisory_id (a number from 1 to 2147483647) is required"),
+    ({"advisory_id": True}, 400, "bad_request", "advisory_id (a number from 1 to 2147483647) is required"),
     ({"advisory_id": 1, "crops": "x"}, 400, "bad_request", "unknown field(s): crops"),
     ({"advisory_id": 1, "district": 5}, 400, "bad_request", "short strings"),
     ({"advisory_id": 1, "category": "service_implicit"}, 400, "bad_request", "service_explicit or promotional"),
     ({"advisory_id": 999999}, 400, "broadcast_refused", "no advisory 999999"),
+    ({"advisory_id": 2**100}, 400, "bad_request", "a number from 1 to 2147483647"),
     ({"advisory_id": "COTTON", "district": "Atlantis"}, 400, "bad_request", "advisory_id"),
 ])
 def test_a_bad_request_gets_a_400_with_its_reason(api, cotton, body, status, reason, says):
