@@ -3,7 +3,7 @@
 (console.security.requires); `init_app` registers the blueprint built from the route tables of its modules."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -52,19 +52,10 @@ def init_app(app: Flask, service: Service) -> None:
     for method, rule, view, endpoint in routes():
         bp.add_url_rule(rule, endpoint=endpoint, view_func=login if view is auth.login else view, methods=[method])
     bp.before_request(imports.allow_large_upload)  # before anything reads the body
-    bp.before_request(_no_nul)
+    bp.before_request(security.refuse_nul)
     bp.before_request(app.extensions["kheti_csrf"].protect)  # every POST of the console, no exceptions
     bp.after_request(_headers)
     app.register_blueprint(bp)
-
-
-def _no_nul():
-    """A NUL character is in no name, number or answer, and PostgreSQL refuses it in text: say so, as a 400."""
-    values = [request.path, *request.args.values()]
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        values += request.form.values()
-    if any("\x00" in value for value in values):
-        abort(400, description=_("A NUL character is in no name, number or answer: remove it and retry."))
 
 
 def error_page(exc: HTTPException):

@@ -144,9 +144,12 @@ def measure():
     """What the farmer's phone will make of an answer as it is typed (the page asks as the agronomist types)."""
     body = request.get_json(silent=True)
     text = body.get("text", "") if isinstance(body, dict) else None
-    if not isinstance(text, str):
-        abort(400, description="text is a string")
-    measured = tickets.measured(text[:2000])
+    number = body.get("ticket", "") if isinstance(body, dict) else ""
+    if not isinstance(text, str) or not isinstance(number, str):
+        abort(400, description="text and ticket are strings")
+    with service().backends.sessions() as db:
+        found = tickets.find(db, number[:12]) if number else None
+        measured = tickets.measured(text[:2000], found)
     script = _("Latin letters") if measured["encoding"] == "GSM-7" else _("Devanagari or other scripts")
     measured["summary"] = _("%(characters)s of %(limit)s characters · %(encoding)s (%(script)s) · %(segments)s SMS",
                             script=script, **measured)

@@ -25,7 +25,7 @@ def init_app(app: Flask, timezone: str) -> None:
     zone = ZoneInfo(timezone)
     names = {language.code: language.english_name for language in LANGUAGES}
 
-    def local(moment: datetime | None, pattern: str = "%d %b %Y, %H:%M") -> str:
+    def local(moment: datetime | None, pattern: str = "%d %b %Y, %H:%M %Z") -> str:
         return moment.astimezone(zone).strftime(pattern) if moment else ""
 
     # `masked`: numbers inside what a farmer wrote ("call my son on 98...") are masked like every other number.

@@ -84,6 +84,6 @@ class KeyForm(FlaskForm):
 class AuditFilterForm(FlaskForm):
     actor = StringField(_("Who"), validators=[Optional(), Length(max=40)])
     action = StringField(_("What"), validators=[Optional(), Length(max=40)])
-    target = StringField(_("On (e.g. farmer:12, ticket:KS-1234)"), validators=[Optional(), Length(max=64)])
+    target = StringField(_("On (e.g. farmer:12, ticket:7143414, operator:3)"), validators=[Optional(), Length(max=64)])
     since = DateField(_("From"), validators=[Optional()])
     until = DateField(_("To"), validators=[Optional()])

@@ -128,3 +128,17 @@ def audited(db: Session, action: str, target_type: str | None = None, target_id:
 
 def service() -> Service:
     return current_app.extensions["kheti"]
+
+
+def refuse_nul() -> None:
+    """A NUL character is in no name, number, search or answer, and PostgreSQL refuses it in text: a console or API
+    request carrying one (in its path, query, form or JSON) gets a 400 saying so, not a 500 from the database. (The
+    providers' webhooks clean what farmers send instead; an uploaded file is checked by whoever reads it.)"""
+    values = [request.path, *request.args.values()]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        values += request.form.values()
+    elif request.is_json:
+        data = request.get_data()
+        values.append("\x00" if b"\\u0000" in data or b"\x00" in data else "")
+    if any("\x00" in value for value in values):
+        abort(400, description="a NUL character is in no name, number or message: remove it and retry")

@@ -67,4 +67,10 @@ class StartPayment:
     channel: str
 
 
-Effect = RegisterFarmer | UpdateFarmer | EraseFarmer | CreateExpertRequest | SendSms | StartPayment
+@dataclass(frozen=True)
+class AnswerHeard:
+    """The farmer had the expert's answer read out on a call: it is not offered again."""
+    ticket: str
+
+
+Effect = RegisterFarmer | UpdateFarmer | EraseFarmer | CreateExpertRequest | SendSms | StartPayment | AnswerHeard

@@ -59,6 +59,13 @@ class PlanInfo(Named):
     duration_days: int = 0
 
 
+@dataclass(frozen=True)
+class ExpertAnswer:
+    """An agronomist's answer to a farmer's ticket, sent by SMS and not yet heard on a call."""
+    ticket: str
+    text: str
+
+
 class Layout(Protocol):
     """The channel's screen: how many pages a view takes (USSD: by characters; voice: by options read out)."""
 
@@ -88,3 +95,4 @@ class FarmServices(Protocol):
     def district_named(self, name: str, prefer_state: int | None = None, text: str = "") -> Named | None: ...
     def crops_in(self, text: str) -> list[str]: ...
     def latest_payment(self, farmer_id: int) -> tuple[int, PlanInfo, str] | None: ...
+    def waiting_answer(self, farmer_id: int) -> ExpertAnswer | None: ...

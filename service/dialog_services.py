@@ -12,9 +12,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, bindparam, select
 
 from dialogs.model import Profile
-from dialogs.services import CropInfo, DayWeather, Layout, MandiPrice, Named, PlanInfo, ServiceUnavailable
+from dialogs.services import (
+    CropInfo, DayWeather, ExpertAnswer, Layout, MandiPrice, Named, PlanInfo, ServiceUnavailable,
+)
 from farmdb.models import ExpertRequest, Farmer, FarmerCrop, MarketPrice, Payment
 from farmdb.models.catalogue import stage_on
+from farmdb.types import utcnow
 from nlu.lexicon import crops as crop_lexicon
 from service.connections import read_once
 from service.reference import Place, ReferenceData, distance_km
@@ -33,6 +36,14 @@ PROFILE_QUERY = (
 LATEST_PAYMENT_QUERY = (
     select(Payment.amount_minor, Payment.plan_id, Payment.status)
     .where(Payment.farmer_id == bindparam("farmer_id")).order_by(Payment.created_at.desc()).limit(1)
+)
+# An answer is offered on a call for a month after it was sent, until heard once.
+ANSWER_OFFERED_FOR = timedelta(days=30)
+WAITING_ANSWER_QUERY = (
+    select(ExpertRequest.ticket, ExpertRequest.answer)
+    .where(ExpertRequest.farmer_id == bindparam("farmer_id"), ExpertRequest.answer.is_not(None),
+           ExpertRequest.answer_heard_at.is_(None), ExpertRequest.answered_at >= bindparam("since"))
+    .order_by(ExpertRequest.answered_at.desc()).limit(1)
 )
 LATEST_PRICES_QUERY = (
     select(MarketPrice.mandi_id, MarketPrice.price_date, MarketPrice.min_price, MarketPrice.max_price,
@@ -184,6 +195,11 @@ class DialogServices:
         amount, plan_id, status = rows[0]
         plan = next((p for p in self._ref.plans if self._ref.plan_ids.get(p.key) == plan_id), None)
         return amount, plan or PlanInfo("plan", {"en": "plan"}, {}), status
+
+    def waiting_answer(self, farmer_id: int) -> ExpertAnswer | None:
+        rows = read_once(self._reads, WAITING_ANSWER_QUERY,
+                         {"farmer_id": farmer_id, "since": utcnow() - ANSWER_OFFERED_FOR})
+        return ExpertAnswer(rows[0].ticket, rows[0].answer) if rows else None
 
     def new_ticket(self) -> str:
         """Seven digits: easy to say on the phone and type on a keypad; checked unused."""

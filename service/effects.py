@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from dialogs import effects as fx
@@ -85,6 +85,11 @@ def _start_payment(service: Service, db: Session, e: fx.StartPayment) -> None:
                   idempotency_key=e.idempotency_key)
 
 
+def _answer_heard(service: Service, db: Session, e: fx.AnswerHeard) -> None:
+    db.execute(update(ExpertRequest).where(ExpertRequest.ticket == e.ticket, ExpertRequest.answer_heard_at.is_(None))
+               .values(answer_heard_at=utcnow()))
+
+
 _HANDLERS = {
     fx.RegisterFarmer: _register,
     fx.UpdateFarmer: _update,
@@ -92,4 +97,5 @@ _HANDLERS = {
     fx.CreateExpertRequest: _expert_request,
     fx.SendSms: _send_sms,
     fx.StartPayment: _start_payment,
+    fx.AnswerHeard: _answer_heard,
 }

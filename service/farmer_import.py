@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from farmdb import farmers as farmer_rows
-from farmdb.models import Crop, District, Farmer, State
+from farmdb.models import ConsentEvent, Crop, District, Farmer, State
 from farmdb.phones import InvalidPhoneNumber, to_e164
 from locales.languages import LANGUAGES
 from service.settings import Settings
@@ -103,6 +103,8 @@ def check(db: Session, settings: Settings, text: str) -> Report:
 
 
 def _row(line: int, cells: dict, lookups: _Lookups, settings: Settings) -> Row:
+    if any("\x00" in value for value in cells.values()):
+        raise ValueError("a cell holds a NUL character")
     for name in REQUIRED:
         if not cells.get(name):
             raise ValueError(f"{name} is empty")
@@ -189,3 +191,6 @@ def _merge(db: Session, farmer: Farmer, row: Row) -> None:
     farmer_rows.set_crops(db, farmer, have + [c for c in row.crops if c not in have])
     if not farmer.has_consent:
         db.add(farmer.give_consent(row.consent_channel, row.consent_notice, at=row.consent_at))
+    else:  # they had consented already: the file's evidence is kept beside it, their own record unchanged
+        db.add(ConsentEvent(farmer=farmer, action="given", channel=row.consent_channel, notice=row.consent_notice,
+                            at=row.consent_at))

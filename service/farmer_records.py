@@ -22,7 +22,7 @@ from locales.languages import CODES
 from service.context import Service
 from service.conversations import chat_key
 
-PHONE_LIKE = re.compile(r"[+(\d][\d\s().-]{5,}")
+PHONE_LIKE = re.compile(r"[+(\d][\d\s().-]{3,}")  # four digits or more: the end of a number, as masked
 
 
 class RecordError(ValueError):

@@ -22,7 +22,7 @@ from service.outbox import queue_sms
 # What the farmer was told when they asked (expert.done, pest.done, sms.callback): the desk shows the wait against it.
 PROMISED = {"pest_report": timedelta(days=2), "callback": timedelta(hours=24), "question": timedelta(hours=24)}
 OPEN = ("open", "assigned")
-MAX_ANSWER = 480  # characters: four SMS in Devanagari, three in Latin letters; the operator sees the count as typed
+MAX_ANSWER = 480  # characters typed; with its opening words up to 8 SMS in Devanagari, 4 in Latin (counted live)
 CLOSING_SMS = {"unreachable": N_("ticket.unreachable_sms"), "referred": N_("ticket.referred_sms"),
                "answered": N_("ticket.closed_sms")}
 
@@ -93,6 +93,8 @@ def claim(ticket: ExpertRequest, operator: Operator) -> None:
     """Take a ticket nobody has: one a colleague holds is theirs until it is given on ("Give it")."""
     if ticket.assigned_to is not None and ticket.assigned_to_id != operator.id:
         raise TicketError(f"{ticket.assigned_to.display_name} has this ticket: give it on instead of taking it")
+    if ticket.assigned_to_id == operator.id and ticket.status == "assigned":
+        raise TicketError("you have this ticket already")
     assign(ticket, operator)
 
 
@@ -129,7 +131,9 @@ def answer_by_sms(service: Service, db: Session, ticket: ExpertRequest, operator
     farmer = ticket.farmer
     if farmer is None:
         raise TicketError("the farmer has erased their data: there is nobody to send it to")
-    body = texts(farmer.locale, latin=False)(N_("ticket.answer_sms"), ticket=ticket.ticket, answer=answer)
+    if ticket.answer == answer and ticket.status == "answered":
+        raise TicketError("this answer was sent already")  # a double submit: nothing twice, not even in the log
+    body = answer_sms(ticket, answer)
     digest = hashlib.sha1(answer.encode()).hexdigest()[:12]
     queue_sms(service, db, phone=farmer.phone, body=body, locale=farmer.locale, category="service_implicit",
               purpose="ticket_answer", idempotency_key=f"ticket:{ticket.id}:answer:{digest}", farmer_id=farmer.id)
@@ -170,9 +174,16 @@ def open_and_overdue(db: Session, now: datetime | None = None) -> tuple[int, int
                       .where(ExpertRequest.status.in_(OPEN))).one()
 
 
-def measured(text: str) -> dict:
-    """What the farmer's phone will make of an answer: characters, encoding, SMS segments (as the outbox counts)."""
-    length = measure(" ".join(text.split()))
-    return {"characters": len(" ".join(text.split())), "encoding": length.encoding, "segments": length.segments,
-            "limit": MAX_ANSWER}
+def answer_sms(ticket: ExpertRequest, answer: str) -> str:
+    """The SMS an answer goes out as: the farmer's catalogue's words around it (DLT template ticket.answer_sms)."""
+    return texts(ticket.farmer.locale, latin=False)(N_("ticket.answer_sms"), ticket=ticket.ticket, answer=answer)
 
+
+def measured(text: str, ticket: ExpertRequest | None = None) -> dict:
+    """What the farmer's phone will make of an answer, as the outbox counts it: the characters typed (against
+    MAX_ANSWER), and the encoding and SMS segments of the whole message, with its opening words, when the ticket
+    is known."""
+    answer = " ".join(text.split())
+    length = measure(answer_sms(ticket, answer) if ticket is not None and ticket.farmer else answer)
+    return {"characters": len(answer), "encoding": length.encoding, "segments": length.segments,
+            "limit": MAX_ANSWER}

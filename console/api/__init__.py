@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, jsonify, render_template, send_from_director
 from swagger_ui_bundle import swagger_ui_path
 
 from console.api import auth, broadcasts, farmers, openapi, tickets
+from console.security import refuse_nul
 
 ROUTES = farmers.ROUTES + tickets.ROUTES + broadcasts.ROUTES
 NAMES = {"search": "farmers", "farmer": "farmer", "list_tickets": "tickets", "claim": "claim", "answer": "answer",
@@ -31,6 +32,7 @@ def swagger_asset(filename: str):
 
 def _blueprint(name: str, url_prefix: str, routes, extra=()) -> Blueprint:
     bp = Blueprint(name, __name__, url_prefix=url_prefix)
+    bp.before_request(refuse_nul)
     bp.before_request(auth.authenticate)
     for method, rule, view in routes:
         bp.add_url_rule(rule, endpoint=NAMES.get(view.__name__, view.__name__), view_func=view, methods=[method])

@@ -14,7 +14,7 @@ document.addEventListener("DOMContentLoaded", function () {
       fetch(box.dataset.measure, {
         method: "POST", credentials: "same-origin",
         headers: {"Content-Type": "application/json", "X-CSRFToken": token},
-        body: JSON.stringify({text: box.value})
+        body: JSON.stringify({text: box.value, ticket: box.dataset.ticket || ""})
       }).then(function (r) { return r.ok ? r.json() : null; })
         .then(function (m) { if (m && mine === asked) show(m); })
         .catch(function () { /* the count is a help: the server checks the length again on send */ });

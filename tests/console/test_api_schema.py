@@ -32,5 +32,5 @@ def test_api_v1_keeps_to_its_document(live_server, operator, sessions, ticket, r
          "--header", f"Authorization: Bearer {key}", "--max-examples", "25", "--seed", "20261205",
          "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance",
          "--phases", "examples,coverage,fuzzing", "--no-color", "--report-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache stays out of the work tree
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]

@@ -256,3 +256,41 @@ def test_numbers_in_what_a_farmer_wrote_are_masked(ticket, signed_in):
     number = ticket(description="call my son on 9876543210 please")
     page = signed_in("viewer").text(f"/console/tickets/{number}")
     assert "9876543210" not in page and "call my son on ******3210 please" in page
+
+
+def test_on_the_voice_line_the_farmer_hears_the_answer_once_offered(app, ticket, signed_in, db):
+    from service.calls import Heard, take_turn
+    number = ticket(locale="hi")
+    desk = signed_in("agronomist")
+    desk.post(f"/console/tickets/{number}/answer", {"text": "नीम का तेल छिड़कें"})
+    calls = app.extensions["kheti_conversations"]
+    T = texts("hi", latin=False)
+
+    def call(call_id: str, *keys: str):
+        turn = take_turn(calls, call_id, "+919812345678", Heard("start"))
+        for key in keys:
+            turn = take_turn(calls, call_id, "+919812345678", Heard("keys", key))
+        return turn.prompt.phrases
+
+    second_page = call("CA-1", "9")
+    offer = f"{T('main.answer')}"
+    assert any(offer in phrase for phrase in second_page)
+    heard = call("CA-2", "9", "3")
+    assert T("answer.read", ticket=" ".join(number), answer="नीम का तेल छिड़कें") in heard
+    db.rollback()
+    assert _ticket(db, number).answer_heard_at is not None
+    assert "read out to the farmer on a call" in desk.text(f"/console/tickets/{number}")
+    assert not any(offer in phrase for phrase in call("CA-3", "9"))  # heard: not offered again
+
+
+def test_the_count_includes_the_words_the_answer_goes_out_with(ticket, signed_in, db):
+    number = ticket(locale="hi")
+    desk = signed_in("agronomist")
+    answer = "नीम का तेल छिड़कें, पाँच मिली प्रति लीटर"  # 39 characters: one SMS alone, two with the opening
+    measured = desk.client.post("/console/measure", json={"text": answer, "ticket": number},
+                                headers={"X-CSRFToken": desk.token}).json
+    alone = desk.client.post("/console/measure", json={"text": answer}, headers={"X-CSRFToken": desk.token}).json
+    assert (alone["segments"], measured["segments"], measured["characters"]) == (1, 2, len(answer))
+    desk.post(f"/console/tickets/{number}/answer", {"text": answer})
+    [sent] = _sms(db, "ticket_answer")
+    assert (sent.encoding, sent.segments) == (measured["encoding"], measured["segments"])  # as the outbox counts

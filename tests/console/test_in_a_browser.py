@@ -78,8 +78,9 @@ def test_a_pest_report_walked_on_ussd_is_answered_from_the_desk(browser, live_se
     sync_api.expect(desk.locator("dl.facts")).to_contain_text("Meera Kulkarni")
     answer = "पत्तों पर नीम का तेल छिड़कें, 5 मिली प्रति लीटर पानी में।"
     desk.fill("#text", answer)
+    sync_api.expect(desk.locator(".count")).to_contain_text(f"{len(answer)} of 480 characters")
     sync_api.expect(desk.locator(".count")).to_contain_text("UCS-2")
-    sync_api.expect(desk.locator(".count")).to_contain_text("1 SMS")
+    sync_api.expect(desk.locator(".count")).to_contain_text("2 SMS")  # with the words it opens with
     shots(desk, "console-ticket")
     desk.click("button:has-text('Send by SMS')")
     sync_api.expect(desk.locator(".flash")).to_have_text("The answer is on its way to the farmer by SMS.")

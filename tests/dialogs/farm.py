@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from dialogs.model import Profile
-from dialogs.services import CropInfo, DayWeather, MandiPrice, Named, PlanInfo
+from dialogs.services import CropInfo, DayWeather, ExpertAnswer, MandiPrice, Named, PlanInfo
 from dialogs.ussd import UssdLayout
 
 TODAY = date(2026, 7, 15)
@@ -32,12 +32,16 @@ class Farm:
     def __init__(self, *, farmer: Profile | None = FARMER, layout=UssdLayout()):
         self.farmer, self.layout = farmer, layout
         self.tickets = iter(range(4_200_001, 4_300_000))
+        self.answers: dict[int, ExpertAnswer] = {}  # farmer id -> an expert's answer not yet heard
 
     def today(self) -> date:
         return TODAY
 
     def profile(self, phone):
         return self.farmer
+
+    def waiting_answer(self, farmer_id):
+        return self.answers.get(farmer_id)
 
     def states(self):
         return [MAHARASHTRA, BIHAR]

@@ -48,3 +48,13 @@ def test_a_500_reveals_no_internals(app_with_faults, caplog):
 def test_a_400_keeps_the_reason(app_with_faults):
     response = app_with_faults.test_client().post("/test/needs-field")
     assert response.json["message"] == "missing form field: phoneNumber"
+
+
+@pytest.mark.parametrize("method, path, kwargs", [
+    ("GET", "/api/v1/farmers?q=a%00b", {}),
+    ("POST", "/api/v1/tickets/1/answer", {"json": {"text": "a\u0000b"}}),
+    ("GET", "/console/farmers?q=a%00b", {}),
+])
+def test_a_nul_character_is_a_400_with_its_reason_not_a_database_error(client, method, path, kwargs):
+    response = client.open(path, method=method, headers={"Authorization": "Bearer x"}, **kwargs)
+    assert response.status_code == 400 and "NUL character" in response.get_data(as_text=True)

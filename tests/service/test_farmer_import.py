@@ -28,6 +28,7 @@ def _check(db, settings, rows: str):
     ("9822200011,Ravi,hi,Pune,,onion,2026-11-02,telepathy,form-v1", "consent_channel is one of paper"),
     ("9822200011,Ravi,hi,Pune,,onion,2026-11-02,paper,", "consent_notice is empty"),
     ("9822200011,<script>,hi,Pune,,onion,2026-11-02,paper,form-v1", "holds < or >"),
+    ("9822200011,Ra\x00vi,hi,Pune,,onion,2026-11-02,paper,form-v1", "a cell holds a NUL character"),
 ])
 def test_each_bad_row_is_named_by_line_and_reason(row, reason, db, settings):
     report = _check(db, settings, "9833300022,Sita,mr,Nashik,,,2026-11-01,field_agent,form-v1\n" + row + "\n")
@@ -76,7 +77,10 @@ def test_good_rows_come_in_with_their_consent_and_known_numbers_are_merged(db, s
     assert (merged.name, merged.locale, merged.district.name, merged.sms_opted_out) == \
         ("Asha Pawar", "en", "Nashik", True)  # their own choices, and their opt-out, kept
     assert sorted(fc.crop.code for fc in merged.crops) == ["onion", "wheat"]
-    assert db.scalar(select(func.count()).select_from(ConsentEvent).where(ConsentEvent.farmer_id == asha)) == 1
+    evidence = db.execute(select(ConsentEvent.channel, ConsentEvent.notice).where(ConsentEvent.farmer_id == asha)
+                          .order_by(ConsentEvent.id)).all()
+    assert evidence == [("operator", "reg.consent.notice"), ("paper", "form-v1")]  # the file's evidence kept too
+    assert merged.consent_channel == "operator"  # their own record unchanged
 
     bring_in(sessions, _check(db, settings, "9822200011,Ravi,hi,Pune,,tomato,2026-11-02,paper,form-v1\n"))
     db.rollback()
