@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from console.forms import ActionForm, AuditFilterForm, KeyForm, OperatorForm
+from console.forms import ActionForm, AuditFilterForm, KeyForm, OperatorForm, PhoneForm
 from console.i18n import _
 from console.pages import page_of
 from console.security import audited, requires, service
@@ -132,6 +132,26 @@ def reset(operator_id: int):
 
 
 @requires("admin")
+def set_phone(operator_id: int):
+    """Where "call the farmer" rings this operator first."""
+    form = PhoneForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The form expired: open the page again."))
+    try:
+        phone = to_e164(form.phone.data, service().settings.default_region) if form.phone.data else None
+    except InvalidPhoneNumber:
+        flash(_("That is not a phone number we can call."), "error")
+        return redirect(url_for("console.operators"))
+
+    def change(db, operator):
+        operator.phone = phone
+        audited(db, "operator_phone_set", "operator", operator.id, username=operator.username)
+    _change(operator_id, change)
+    flash(_("Saved."))
+    return redirect(url_for("console.operators"))
+
+
+@requires("admin")
 def add_key(operator_id: int):
     form = KeyForm()
     if not form.validate_on_submit():
@@ -199,6 +219,7 @@ ROUTES = (
     ("POST", "/operators/<int:operator_id>/enable", enable),
     ("POST", "/operators/<int:operator_id>/reset", reset),
     ("POST", "/operators/<int:operator_id>/keys", add_key),
+    ("POST", "/operators/<int:operator_id>/phone", set_phone),
     ("POST", "/keys/<int:key_id>/revoke", revoke),
     ("GET", "/audit", audit_log),
 )

@@ -13,7 +13,7 @@ from console.pages import page_of
 from console.security import audited, requires, service
 from farmdb.models import ExpertRequest, Operator
 from farmdb.models.requests import REQUEST_KINDS
-from service import recordings, tickets
+from service import bridges, recordings, tickets
 
 STATUSES = ("open", "answered", "closed", "all")
 
@@ -107,6 +107,16 @@ def answer(number: str):
 
 
 @requires("agronomist")
+def call(number: str):
+    """Ring the agronomist's phone, then connect the farmer (service.bridges): the number stays hidden."""
+    def act(svc, db, found, operator, form):
+        placed = bridges.call_farmer(svc, db, found, operator)
+        flash(_("Your phone will ring now: answer it and you are connected to the farmer."))
+        return "farmer_called", {"provider": placed.provider, "call_id": placed.call_id}
+    return _act(number, act)
+
+
+@requires("agronomist")
 def close(number: str):
     def act(svc, db, found, operator, form):
         tickets.close(svc, db, found, form.outcome.data)
@@ -163,6 +173,7 @@ ROUTES = (
     ("POST", "/tickets/<number>/claim", claim),
     ("POST", "/tickets/<number>/assign", assign),
     ("POST", "/tickets/<number>/answer", answer),
+    ("POST", "/tickets/<number>/call", call),
     ("POST", "/tickets/<number>/close", close),
     ("POST", "/tickets/<number>/reopen", reopen),
     ("POST", "/measure", measure),

@@ -74,7 +74,11 @@ class OperatorForm(FlaskForm):
     username = StringField(_("Username"), validators=[DataRequired(), Length(min=3, max=40)])
     display_name = StringField(_("Name"), validators=[Optional(), Length(max=80)])
     role = SelectField(_("Role"), choices=options((role, role) for role in ROLES))
-    phone = StringField(_("Phone, for bridged calls"), validators=[Optional(), Length(max=24)])
+    phone = StringField(_("Phone (rung first when they call a farmer)"), validators=[Optional(), Length(max=24)])
+
+
+class PhoneForm(FlaskForm):
+    phone = StringField(_("Phone"), validators=[Optional(), Length(max=24)])
 
 
 class KeyForm(FlaskForm):

@@ -50,6 +50,10 @@ def voice():
     if turn_kind is None and not outbound and line in settings.missed_call_numbers:
         missed_call(service, provider=NAME, call_id=call_id, caller=form.get("callerNumber", ""), line=line)
         return _xml(_response(ET.Element("Reject")))
+    if turn_kind is None and outbound:
+        farmer = _bridged_farmer(service.backends, call_id)
+        if farmer is not None:  # "call the farmer" from the desk: the agronomist answered, now ring the farmer
+            return _xml(_response(ET.Element("Dial", phoneNumbers=farmer, record="false")))
     try:
         # Our call-back: the worker logged it when placing the call, with the farmer's number (AT's direction says
         # so even when AT is quicker than that write; callerNumber is then the farmer, as AT documents it). Asked on
@@ -72,6 +76,13 @@ def voice():
         return _xml(_response(*_speak([texts(locale, latin=False)(N_("voice.busy"))], locale)))
     note_screen(service.backends, provider=NAME, call_id=call_id, screen=turn.screen)
     return _xml(render(turn))
+
+
+def _bridged_farmer(backends, call_id: str) -> str | None:
+    """The farmer to connect, when this outbound call is an agronomist's "call the farmer" (service.bridges)."""
+    with backends.sessions() as db:
+        return db.scalar(select(CallLog.phone).where(CallLog.provider == NAME, CallLog.call_id == call_id,
+                                                     CallLog.kind == "bridge"))
 
 
 def _callback_phone(backends, call_id: str) -> str | None:

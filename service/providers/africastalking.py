@@ -135,6 +135,11 @@ class AfricasTalking:
             raise PermanentSendError(f"Africa's Talking: {exc}") from None
         return PlacedCall(_session(answer), self._voice_number)
 
+    def bridge(self, agent: str, farmer: str) -> PlacedCall:
+        """Ring the agronomist from AT_VOICE_NUMBER; when they answer, AT asks our voice callback what to do with
+        the call, and the call log's "bridge" row (written by the caller) says: dial the farmer."""
+        return self.place_call(agent)
+
     @staticmethod
     def _request(method, *args, **kwargs):
         try:

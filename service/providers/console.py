@@ -25,3 +25,6 @@ class Console:
 
     def place_call(self, to: str, line: str | None) -> PlacedCall:
         raise PermanentSendError("no call-backs over console")
+
+    def bridge(self, agent: str, farmer: str) -> PlacedCall:
+        raise PermanentSendError("no calls over the console sender: set SMS_PROVIDER to twilio or africastalking")

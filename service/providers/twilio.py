@@ -11,6 +11,7 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from twilio.twiml.voice_response import VoiceResponse
 
 from service.providers.base import Outgoing, PermanentSendError, PlacedCall, Receipt, RetryableSendError
 
@@ -89,6 +90,19 @@ class Twilio:
                 to=to, from_=line, url=f"{self._base_url}/twilio/voice", method="POST",
                 status_callback=f"{self._base_url}/twilio/voice/status", status_callback_method="POST",
                 status_callback_event=CALL_EVENTS, timeout=RING_S)
+        return PlacedCall(call.sid, line)
+
+
+    def bridge(self, agent: str, farmer: str) -> PlacedCall:
+        """Ring the agronomist from our number; their call's instructions travel with it (TwiML): dial the farmer,
+        showing our number, not the agronomist's."""
+        line = self.sender_id if self.sender_id and self.sender_id.startswith("+") else None
+        if line is None:
+            raise PermanentSendError("TWILIO_FROM must be our voice number (+...) to connect calls over twilio")
+        answer = VoiceResponse()
+        answer.dial(caller_id=line, timeout=RING_S).number(farmer)
+        with twilio_errors():
+            call = self._client.calls.create(to=agent, from_=line, twiml=str(answer), timeout=RING_S)
         return PlacedCall(call.sid, line)
 
 

@@ -140,3 +140,15 @@ def test_the_database_refuses_to_change_or_delete_the_audit_log(signed_in, sessi
         if s.bind.dialect.name == "postgresql":
             with pytest.raises(DatabaseError, match="append-only"):
                 s.execute(text("TRUNCATE audit_events"))
+
+
+def test_an_admin_sets_where_an_operator_is_rung_first(signed_in, operator, db):
+    admin = signed_in("admin")
+    meera = operator("meera")
+    admin.get("/console/operators")
+    admin.post(f"/console/operators/{meera}/phone", {"phone": "099000 11122"})
+    db.rollback()
+    assert db.get(Operator, meera).phone == "+919900011122"
+    response = admin.post(f"/console/operators/{meera}/phone", {"phone": "12"})
+    assert "That is not a phone number we can call." in admin.text(response.headers["Location"])
+    assert db.scalar(select(AuditEvent.action).where(AuditEvent.action == "operator_phone_set")) is not None
