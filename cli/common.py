@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from farmdb.migrate import current_revision, head_revision
 from service.context import Service
 from service.logs import configure_logging
 from service.settings import Settings, SettingsError
@@ -38,9 +39,20 @@ def with_settings(command):
     return wrapper
 
 
-def open_service(settings: Settings | None = None) -> tuple[Service, WorkerApp]:
-    """The Service and its task app: what a command queues runs in-process, or goes to the workers' broker."""
-    return boot(settings or load_settings())
+def open_service(settings: Settings | None = None, *, schema_required: bool = True) -> tuple[Service, WorkerApp]:
+    """The Service and its task app: what a command queues runs in-process, or goes to the workers' broker. A
+    database without the schema (a command run from another folder finds an empty var/ there) is said in one line,
+    not a traceback from the first query. The servers start anyway (`schema_required=False`): a gateway may come up
+    before the migration job ends, and /readyz says so until it has."""
+    settings = settings or load_settings()
+    service, app = boot(settings)
+    found = current_revision(service.backends.engine) if schema_required else head_revision()
+    if found != head_revision():
+        variable = "DATABASE_URL" if settings.database_url else "VAR_DIR"
+        raise SettingsError(variable, f"the database at {display_url(settings)} is at schema {found or 'none'}, "
+                            f"not {head_revision()}: run `kheti db upgrade` (and `kheti seed`), or run from the "
+                            "folder the service runs in")
+    return service, app
 
 
 def display_url(settings: Settings) -> str:

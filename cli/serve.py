@@ -32,7 +32,7 @@ def serve(settings: Settings, host: str, port: int | None, prod: bool):
         # Through this interpreter: gunicorn need not be on PATH (an unactivated virtualenv).
         os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF),
                                   "gateway.wsgi:app"])
-    service, worker_app = open_service(settings)
+    service, worker_app = open_service(settings, schema_required=False)
     app = create_app(service=service)
     if settings.tasks_in_process:
         periodic.start(worker_app)  # no beat process on the embedded default: run the periodic jobs in this one
@@ -67,7 +67,7 @@ def _tasks(settings: Settings, what: str) -> WorkerApp:
     if settings.tasks_in_process:
         raise SettingsError("CELERY_BROKER_URL", f"must be set to run a {what} "
                             "(without it, tasks already run inside the gateway process)")
-    return open_service(settings)[1]
+    return open_service(settings, schema_required=False)[1]
 
 
 COMMANDS = (serve, worker, beat)

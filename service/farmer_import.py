@@ -103,42 +103,76 @@ def check(db: Session, settings: Settings, text: str) -> Report:
 
 
 def _row(line: int, cells: dict, lookups: _Lookups, settings: Settings) -> Row:
+    """The row, or a ValueError saying everything wrong with it (not only the first thing), "; "-separated."""
     if any("\x00" in value for value in cells.values()):
         raise ValueError("a cell holds a NUL character")
-    for name in REQUIRED:
-        if not cells.get(name):
-            raise ValueError(f"{name} is empty")
+    problems = [f"{name} is empty" for name in REQUIRED if not cells.get(name)]
+
+    def checked(read, *args):
+        try:
+            return read(*args)
+        except ValueError as problem:
+            problems.append(str(problem))
+            return None
+
+    phone = checked(_phone, cells["phone"], settings) if cells.get("phone") else None
+    locale = checked(_language, cells.get("language") or settings.default_locale, lookups)
+    place = checked(_district, cells["district"], cells.get("state", ""), lookups) if cells.get("district") else None
+    crops = checked(_crops, cells.get("crops", ""), lookups)
+    channel = checked(_channel, cells["consent_channel"]) if cells.get("consent_channel") else None
+    name = checked(_name, cells.get("name") or None)
+    at = checked(_moment, cells["consent_at"], settings.timezone) if cells.get("consent_at") else None
+    if problems:
+        raise ValueError("; ".join(problems))
+    return Row(line, phone, name, locale, place[0], place[1], crops, at, channel, cells["consent_notice"][:64])
+
+
+def _phone(text: str, settings: Settings) -> str:
     try:
-        phone = to_e164(cells["phone"], settings.default_region)
+        return to_e164(text, settings.default_region)
     except InvalidPhoneNumber:
-        raise ValueError(f"{cells['phone'][:20]!r} is not a phone number") from None
-    language = cells.get("language") or settings.default_locale
-    locale = lookups.languages.get(language.lower())
+        raise ValueError(f"{text[:20]!r} is not a phone number") from None
+
+
+def _language(text: str, lookups: _Lookups) -> str:
+    locale = lookups.languages.get(text.lower())
     if locale is None:
-        raise ValueError(f"unknown language {language[:20]!r} (en, hi or mr)")
-    places = lookups.districts.get(cells["district"].lower(), [])
-    if cells.get("state"):
-        places = [p for p in places if p[2].lower() == cells["state"].lower()]
+        raise ValueError(f"unknown language {text[:20]!r} (en, hi or mr)")
+    return locale
+
+
+def _district(district: str, state: str, lookups: _Lookups) -> tuple[int, int]:
+    places = lookups.districts.get(district.lower(), [])
+    if state:
+        places = [p for p in places if p[2].lower() == state.lower()]
     if not places:
-        raise ValueError(f"no district called {cells['district'][:40]!r}"
-                         + (f" in {cells['state'][:40]}" if cells.get("state") else ""))
+        raise ValueError(f"no district called {district[:40]!r}" + (f" in {state[:40]}" if state else ""))
     if len(places) > 1:
-        raise ValueError(f"{cells['district']} is a district in {', '.join(p[2] for p in places)}: fill in state")
+        raise ValueError(f"{district} is a district in {', '.join(p[2] for p in places)}: fill in state")
+    return places[0][0], places[0][1]
+
+
+def _crops(text: str, lookups: _Lookups) -> tuple[str, ...]:
     crops = []
-    for word in cells.get("crops", "").replace(";", ",").split(","):
+    for word in text.replace(";", ",").split(","):
         if word.strip():
             code = lookups.crops.get(word.strip().lower())
             if code is None:
                 raise ValueError(f"unknown crop {word.strip()[:30]!r}")
             crops.append(code)
-    channel = cells["consent_channel"].lower()
-    if channel not in CONSENT_CHANNELS:
+    return tuple(dict.fromkeys(crops))
+
+
+def _channel(text: str) -> str:
+    if text.lower() not in CONSENT_CHANNELS:
         raise ValueError(f"consent_channel is one of {', '.join(CONSENT_CHANNELS)}")
-    name = cells.get("name") or None
+    return text.lower()
+
+
+def _name(name: str | None) -> str | None:
     if name and (len(name) > 80 or any(ch in name for ch in "<>")):
         raise ValueError("the name is longer than 80 characters or holds < or >")
-    return Row(line, phone, name, locale, places[0][0], places[0][1], tuple(dict.fromkeys(crops)),
-               _moment(cells["consent_at"], settings.timezone), channel, cells["consent_notice"][:64])
+    return name
 
 
 def _moment(text: str, zone: str) -> datetime:

@@ -81,3 +81,11 @@ def test_farmers_import_reports_bad_rows_and_imports_only_when_told(kheti, tmp_p
     assert db.scalar(select(Farmer.phone)) == "+919822200011"
     assert db.scalar(select(AuditEvent.detail).where(AuditEvent.action == "farmers_imported")) == \
         {"file": "farmers.csv", "added": 1, "merged": 0, "skipped": 1}
+
+
+def test_a_command_on_a_database_without_the_schema_says_so_in_one_line(tmp_path):
+    result = CliRunner().invoke(main, ["operator", "list"], env={"DATABASE_URL": "", "VAR_DIR": str(tmp_path),
+                                                                 "REDIS_URL": "", "CELERY_BROKER_URL": ""})
+    assert result.exit_code == 2
+    assert result.output.startswith("kheti: configuration error: VAR_DIR: the database at")
+    assert "run `kheti db upgrade`" in result.output and "Traceback" not in result.output

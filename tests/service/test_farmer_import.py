@@ -85,3 +85,12 @@ def test_good_rows_come_in_with_their_consent_and_known_numbers_are_merged(db, s
     bring_in(sessions, _check(db, settings, "9822200011,Ravi,hi,Pune,,tomato,2026-11-02,paper,form-v1\n"))
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Farmer).where(Farmer.phone == "+919822200011")) == 1
+
+
+def test_every_problem_of_a_row_is_said_not_only_the_first(db, settings):
+    report = _check(db, settings, "12,Ravi,xx,Atlantis,,tobacco,02/11/2026,telepathy,\n")
+    [(line, reason)] = report.bad
+    assert line == 2 and reason.split("; ") == [
+        "consent_notice is empty", "'12' is not a phone number", "unknown language 'xx' (en, hi or mr)",
+        "no district called 'Atlantis'", "unknown crop 'tobacco'", "consent_channel is one of paper, field_agent, "
+        "ivr, ussd, sms, web", "consent_at '02/11/2026' is not a date (2026-11-02 or 2026-11-02 10:30)"]
