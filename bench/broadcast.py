@@ -105,10 +105,11 @@ def bench_env(database_url: str) -> dict[str, str]:
     }
 
 
-def create_database() -> tuple[str, callable]:
+def create_database(kind: str = "broadcast") -> tuple[str, callable]:
+    """A throwaway database on BENCH_DATABASE_URL's server; returns its URL and how to drop it."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
-    name = f"kheti_bench_broadcast_{os.getpid()}"
+    name = f"kheti_bench_{kind}_{os.getpid()}"
     admin = create_engine(make_url(PG).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -25,27 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.broadcast import PG  # noqa: E402
+from bench.broadcast import create_database  # noqa: E402
 
 FARMERS = int(os.environ.get("BENCH_FARMERS", "200000"))
 TICKETS = int(os.environ.get("BENCH_TICKETS", "30000"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
 PASSWORD = "a long pass phrase for the bench"
-
-
-def create_database() -> tuple[str, callable]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    name = f"kheti_bench_console_{os.getpid()}"
-    admin = create_engine(make_url(PG).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return admin.url.set(database=name).render_as_string(hide_password=False), drop
 
 
 def prepare(database_url: str) -> float:
@@ -107,7 +92,7 @@ def main() -> None:
     from service import operators
     from service.settings import Settings
 
-    database_url, drop = create_database()
+    database_url, drop = create_database("console")
     try:
         seeded = prepare(database_url)
         settings = replace(Settings.from_env({}, database_url=database_url, secret_key="bench-" + "x" * 40,

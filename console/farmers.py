@@ -29,7 +29,7 @@ def _query(db, given):
     filters = {"q": text, "district": district, "crop": crop or ""}
     district_ids = None
     if district:
-        district_ids = db.scalars(select(District.id).where(func.lower(District.name) == district.lower())).all()
+        district_ids = records.districts_named(db, district)
         if not district_ids:
             return None, filters, _("No district called %(name)s.", name=district)
     try:

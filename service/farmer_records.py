@@ -53,6 +53,11 @@ def search(query_text: str = "", *, district_ids: list[int] | None = None, crop:
     return query.order_by(Farmer.created_at.desc(), Farmer.id.desc())
 
 
+def districts_named(db: Session, name: str) -> list[int]:
+    """The districts of that name (one name may be a district in two states); [] when there is none."""
+    return db.scalars(select(District.id).where(func.lower(District.name) == name.strip().lower())).all()
+
+
 def get(db: Session, farmer_id: int) -> Farmer | None:
     return db.scalar(select(Farmer).options(joinedload(Farmer.district), joinedload(Farmer.state),
                                             selectinload(Farmer.crops).joinedload(FarmerCrop.crop))

@@ -3,12 +3,11 @@ farmer's full number (`?reveal=true`), and each such answer is in the audit log.
 from __future__ import annotations
 
 from flask import abort, g, jsonify, request
-from sqlalchemy import func, select
 
 from console.api.auth import audited, needs, service
 from console.api.inputs import known_id, page_args, page_json
 from console.pages import page_of
-from farmdb.models import District, Farmer
+from farmdb.models import Farmer
 from farmdb.phones import mask_phone
 from service import farmer_records as records
 from service.operators import may
@@ -52,7 +51,7 @@ def search():
     with service().backends.sessions() as db:
         district_ids = None
         if district:
-            district_ids = db.scalars(select(District.id).where(func.lower(District.name) == district.lower())).all()
+            district_ids = records.districts_named(db, district)
             if not district_ids:
                 abort(400, description=f"no district called {district}")
         try:
