@@ -17,8 +17,9 @@ Prints each figure, messages per second end to end and per worker process, and t
 
 The sender. Africa's Talking settings (sender id KHETIS, so DLT templates are matched by header as in production) and
 the real send path: claim under a row lock, the rules re-checked per row, the shared Redis token bucket (one call per
-chunk; SMS_RATE_PER_SECOND at its maximum, 100,000, so it never throttles), record in batches of 100. Only the
-provider call is replaced: the worker's Service uses NullSender for Africa's Talking, which returns a Receipt at once.
+chunk; SMS_RATE_PER_SECOND at its maximum, 100,000, so it never throttles), one transaction per AT bulk request of up
+to 100 recipients (its answer recorded, the next claimed). Only the provider call is replaced: the worker's Service
+uses NullSender for Africa's Talking, which returns a Receipt at once.
 SEND_WINDOWS=none: the service_explicit advisory has no window, so the figures do not depend on the hour.
 
 Env: BENCH_DATABASE_URL (default the local server), BENCH_REDIS_URL (db 10 is used), BENCH_FARMERS (100000),
@@ -67,6 +68,10 @@ class NullSender:
 
     def send(self, message) -> Receipt:
         return Receipt(provider="null", provider_message_id=f"null-{message.id}", status="sent")
+
+    def send_many(self, messages) -> list[Receipt]:
+        """AT's bulk request: many recipients of one text at once (without it, one request per message)."""
+        return [self.send(message) for message in messages]
 
 
 def worker_main() -> None:

@@ -10,7 +10,7 @@ import click
 
 from farmdb.migrate import current_revision, head_revision
 from service.context import Service
-from service.logs import configure_logging
+from service.logs import configure_for
 from service.settings import Settings, SettingsError
 from workers.app import WorkerApp, boot
 
@@ -28,7 +28,7 @@ class KhetiGroup(click.Group):
 
 def load_settings() -> Settings:
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_for(settings)
     return settings
 
 

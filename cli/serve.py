@@ -6,14 +6,23 @@ import sys
 from pathlib import Path
 
 import click
+from werkzeug.serving import WSGIRequestHandler
 
 from cli.common import open_service, with_settings
 from gateway import create_app
 from service.settings import Settings, SettingsError
 from workers import beat as periodic
-from workers.app import WorkerApp, run_worker
+from workers.app import WorkerApp, quiet_in_json, run_worker
 
 GUNICORN_CONF = Path(__file__).resolve().parents[1] / "gateway" / "gunicorn_conf.py"
+
+
+class DevServerHandler(WSGIRequestHandler):
+    """The development server says "Server: kheti", not "Werkzeug/3.1.9 Python/3.11.2": a version to look up
+    known bugs for is nothing to give a stranger (gunicorn says the same: gateway/gunicorn_conf.py)."""
+
+    def version_string(self) -> str:
+        return "kheti"
 
 
 @click.command()
@@ -37,7 +46,7 @@ def serve(settings: Settings, host: str, port: int | None, prod: bool):
     if settings.tasks_in_process:
         periodic.start(worker_app)  # no beat process on the embedded default: run the periodic jobs in this one
     click.echo(f"Kheti Sahayak gateway on http://{host}:{port}  (health: /healthz, readiness: /readyz)", err=True)
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True, request_handler=DevServerHandler)
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -60,7 +69,7 @@ def beat(settings: Settings):
     app = _tasks(settings, "beat")
     schedule = Path(settings.var_dir) / "celerybeat-schedule"
     schedule.parent.mkdir(parents=True, exist_ok=True)
-    app.start(["beat", "--loglevel", settings.log_level, "--schedule", str(schedule)])
+    app.start([*quiet_in_json(settings), "beat", "--loglevel", settings.log_level, "--schedule", str(schedule)])
 
 
 def _tasks(settings: Settings, what: str) -> WorkerApp:

@@ -3,7 +3,7 @@
 (console.security.requires); `init_app` registers the blueprint built from the route tables of its modules."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -72,14 +72,9 @@ def error_page(exc: HTTPException):
 
 
 def _headers(response):
-    """Pages with farmers' data are not cached, framed or sniffed; scripts and styles only from here."""
-    response.headers.setdefault("Cache-Control", "no-store")
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
+    """Scripts and styles only from here. (No caching, framing or sniffing, and HSTS, are on every answer of the
+    app: gateway/headers.py.)"""
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-    if request.is_secure:
-        response.headers["Strict-Transport-Security"] = "max-age=31536000"
     return response

@@ -11,8 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, abort, current_app, redirect, request, url_for
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
@@ -75,9 +73,6 @@ def init_app(app: Flask, service: Service) -> None:
             return ConsoleUser(operator)
 
     app.extensions["kheti_csrf"] = CSRFProtect(app)
-    storage = settings.redis_url or "memory://"  # the embedded default serves one process: memory is shared enough
-    app.extensions["kheti_limiter"] = Limiter(get_remote_address, app=app, storage_uri=storage,
-                                              headers_enabled=True, strategy="moving-window")
 
 
 def secret_key(settings: Settings) -> str:

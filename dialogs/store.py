@@ -8,6 +8,10 @@ live on one node. The key lives USSD_SESSION_TTL after a hop, or USSD_RESUME_WIN
 Two hops of one session racing (a retry crossing the original) are serialised by a short lock. A hop costs two round
 trips, the same as the least any stateful gateway needs: one Lua script takes the lock and reads the session, another
 writes the session and releases the lock if it is still ours (the embedded fakeredis runs Lua through lupa).
+
+A lock request that Redis runs only after its sender gave up waiting (Redis paused, then resumed) must not take the
+lock: nobody would ever release it, and the caller would hear "busy" until it expired. So each request carries the
+last moment, on Redis's clock, at which its sender still waits for the answer, and the script refuses it after that.
 """
 from __future__ import annotations
 
@@ -22,8 +26,11 @@ import redis
 
 from dialogs.model import Session
 
-LOCK_MS = 15000  # longer than a hop may take (AT gives the app 10-15 s); a crashed holder frees it by expiry
+# Longer than a hop may take (its database reads, a weather lookup and Redis are each bounded to 1.5 s or less); a
+# crashed holder frees it by expiry. A hop that outlives its lock writes nothing (see _GIVE) and is told "busy".
+LOCK_MS = 6000
 LOCK_WAIT_S = 2.0
+CLOCK_REFRESH_S = 60
 
 
 class Busy(Exception):
@@ -50,8 +57,13 @@ class Stored:
         return cls(data["i"], data["h"], data["r"], Session.from_dict(data["x"]), bool(data.get("e")))
 
 
-# KEYS[1] lock, KEYS[2] session; ARGV[1] token, ARGV[2] lock ms. Returns {got_lock, session or false}.
+# KEYS[1] lock, KEYS[2] session; ARGV[1] token, ARGV[2] lock ms, ARGV[3] the sender's deadline in Redis ms (0: none).
+# Returns {got_lock, session or false}; got_lock -1 when the sender has given up already.
 _TAKE = """
+if ARGV[3] ~= '0' then
+  local t = redis.call('TIME')
+  if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[3]) then return {-1, false} end
+end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {1, redis.call('GET', KEYS[2])}
 end
@@ -67,11 +79,48 @@ return 1
 """
 
 
+class RedisClock:
+    """Redis's clock as seen from this process: the offset from ours, measured with TIME (the answer taken to be
+    half a round trip old) and measured again every minute. Each lock request carries, on that clock, the moment
+    its sender stops waiting for the answer: the client's socket timeout from now."""
+
+    def __init__(self, client: redis.Redis):
+        self.client = client
+        timeout = client.connection_pool.connection_kwargs.get("socket_timeout") if client is not None else None
+        self.wait_ms = int(timeout * 1000) if timeout else 0  # 0: the in-process stand-in, which never stalls
+        self._offset_ms: float | None = None
+        self._measured_at = 0.0
+
+    def deadline_ms(self) -> int:
+        if not self.wait_ms:
+            return 0
+        if self._offset_ms is None or time.monotonic() - self._measured_at > CLOCK_REFRESH_S:
+            sent = time.time()
+            seconds, micros = self.client.time()
+            received = time.time()
+            self._offset_ms = seconds * 1000 + micros / 1000 - (sent + received) * 500
+            self._measured_at = time.monotonic()
+        return int(time.time() * 1000 + self._offset_ms) + self.wait_ms
+
+
+def _take_lock(take, clock: RedisClock, lock: str, key: str, token: str, what: str):
+    """Take `lock` (waiting up to LOCK_WAIT_S) and read `key` in the same step; Busy if it stays taken."""
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        got, raw = take(keys=[lock, key], args=[token, LOCK_MS, clock.deadline_ms()])
+        if got == 1:
+            return raw
+        if time.monotonic() > deadline:
+            raise Busy(what)
+        time.sleep(0.005)
+
+
 class SessionStore:
     def __init__(self, client: redis.Redis, *, ttl: int = 180, resume_window: int = 600, prefix: str = "ussd"):
         self.client, self.ttl, self.resume_window, self.prefix = client, ttl, resume_window, prefix
         self._take = client.register_script(_TAKE) if client is not None else None
         self._give = client.register_script(_GIVE) if client is not None else None
+        self._clock = RedisClock(client)
 
     def key(self, phone: str) -> str:
         return f"{self.prefix}:{{{phone}}}"
@@ -91,14 +140,7 @@ class SessionStore:
         """Hold the caller's lock for one hop: read what is stored, then `hop.save(...)` writes as the lock goes."""
         key = self.key(phone)
         lock, token = key + ":lock", secrets.token_hex(8)
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            got, raw = self._take(keys=[lock, key], args=[token, LOCK_MS])
-            if got:
-                break
-            if time.monotonic() > deadline:
-                raise Busy(phone)
-            time.sleep(0.005)
+        raw = _take_lock(self._take, self._clock, lock, key, token, phone)
         current = Hop(Stored.loads(raw) if raw else None)
         try:
             yield current
@@ -114,15 +156,15 @@ class SessionStore:
 def held(client: redis.Redis, key: str) -> Iterator[None]:
     """A plain per-key lock on the same terms as a hop's (for SMS conversations): wait up to LOCK_WAIT_S, expire
     after LOCK_MS, released only by its owner."""
-    token, deadline = secrets.token_hex(8), time.monotonic() + LOCK_WAIT_S
-    while not client.set(key, token, nx=True, px=LOCK_MS):
-        if time.monotonic() > deadline:
-            raise Busy(key)
-        time.sleep(0.005)
+    token, unused = secrets.token_hex(8), key + ":unused"  # the scripts' second key, never written here
+    clock = client.__dict__.setdefault("_kheti_clock", None) or RedisClock(client)
+    client._kheti_clock = clock  # one per client, measured once a minute
+    _take_lock(client.register_script(_TAKE), clock, key, unused, token, key)
     try:
         yield
     finally:
-        client.register_script(_GIVE)(keys=[key, key + ":unused"], args=[token, "", 0])
+        client.register_script(_GIVE)(keys=[key, unused], args=[token, "", 0])
+
 
 
 @dataclass

@@ -22,17 +22,26 @@ def default_url(var_dir: str | Path = "var") -> str:
     return f"sqlite:///{Path(var_dir).resolve() / 'kheti.sqlite3'}"
 
 
-def make_engine(url: str, *, echo: bool = False, pre_ping: bool = True) -> Engine:
+def make_engine(url: str, *, echo: bool = False, pre_ping: bool = True, statement_timeout_ms: int = 0,
+                lock_timeout_ms: int = 0, pool_timeout_s: float = 5, connect_timeout_s: int = 3) -> Engine:
     """`pre_ping` tests each pooled connection before use (one round trip). The hop's read engine turns it off
-    and retries once instead (see service.connections.reads_for): the same safety, without the round trip."""
+    and retries once instead (see service.connections.reads_for): the same safety, without the round trip.
+
+    On PostgreSQL every connection starts with a statement and a lock timeout (0: none), so a table locked by a
+    migration or a stuck transaction makes a request fail in bounded time instead of waiting with it."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
         # One driver everywhere: psycopg 3 (postgresql:// alone would pick psycopg2, which we do not ship).
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
+        connect_args: dict = {"connect_timeout": max(2, connect_timeout_s)}  # libpq treats less than 2 as 2
+        options = " ".join(f"-c {name}={ms}" for name, ms in (("statement_timeout", statement_timeout_ms),
+                                                               ("lock_timeout", lock_timeout_ms)) if ms)
+        if options:
+            connect_args["options"] = options
         return create_engine(
-            parsed, echo=echo, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10, pool_timeout=5,
-            pool_recycle=1800, connect_args={"connect_timeout": 3},
+            parsed, echo=echo, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10, pool_timeout=pool_timeout_s,
+            pool_recycle=1800, connect_args=connect_args,
         )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -1,14 +1,18 @@
 """Changes to farmers that several channels make: registering, updating crops, erasing on withdrawal of consent."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from farmdb.models import Crop, ExpertRequest, Farmer, FarmerCrop, InboundMessage, OutboundMessage, UssdSession
+from farmdb.models import (
+    CallLog, Crop, ExpertRequest, Farmer, FarmerCrop, InboundMessage, OutboundMessage, Payment, UssdSession,
+)
 from farmdb.types import utcnow
 
-
-ERASED = "erased"
+ERASED = "erased"  # in place of the number on every row that outlives the farmer
+WITHDRAWN = "farmer withdrew consent: data erased"
+# The purpose of the SMS that tells a farmer their data is erased: the one row that keeps their number, until sent.
+ERASURE_NOTICE = "erasure_notice"
 
 
 def set_crops(db: Session, farmer: Farmer, codes: list[str] | tuple[str, ...]) -> None:
@@ -33,32 +37,52 @@ def register(db: Session, *, phone: str, name: str, locale: str, state_id: int, 
     return farmer
 
 
-def erase(db: Session, farmer: Farmer, *, channel: str, notice: str) -> None:
+def erase(db: Session, farmer: Farmer, *, channel: str, notice: str) -> list[str]:
     """Consent withdrawn: delete the farmer and the personal data around them (DPDP Act 2023, s.6(6) and s.8(7)).
 
     Kept: the consent events (when consent was given and withdrawn, no longer linked to a person), expert requests
-    (without the farmer's words or recording), messages and USSD session logs with the number and text replaced, so
-    service statistics stay true. Messages not yet sent are cancelled. The caller's Redis state is the core's to
-    forget (service.conversations.Conversations.forget_caller).
+    (without the farmer's words or recording), messages, calls and USSD session logs with the number and texts
+    replaced, and payments (for the accounts, no longer linked to anyone), so service statistics stay true. Messages
+    not yet sent are cancelled. Nothing is left holding their number but the SMS that tells them it is done
+    (ERASURE_NOTICE), until it has gone (forget_notified). The audit log never held it (service.audit masks).
+    Returns the provider ids of their calls: what Redis remembers of them, and of the farmer's SMS and USSD, is the
+    core's to forget (service.conversations.caller_keys).
     """
     db.add(farmer.withdraw_consent(channel, notice))
     db.flush()
-    phone = farmer.phone
-    db.execute(update(ExpertRequest).where(ExpertRequest.farmer_id == farmer.id)
+    phone, theirs = farmer.phone, farmer.id
+    db.execute(update(ExpertRequest).where(ExpertRequest.farmer_id == theirs)
                .values(description=None, recording_url=None, answer=None))  # their words, voice and our answer
-    db.execute(update(ExpertRequest).where(ExpertRequest.farmer_id == farmer.id,
+    db.execute(update(ExpertRequest).where(ExpertRequest.farmer_id == theirs,
                                            ExpertRequest.status.in_(("open", "assigned")))
                .values(status="closed", closed_at=utcnow()))  # nobody left to answer: off the desk
     db.execute(update(UssdSession).where(UssdSession.phone == phone)
-               .values(phone=ERASED, input=None, last_screen=None))
-    db.execute(update(OutboundMessage).where(OutboundMessage.phone == phone,
-                                             OutboundMessage.status.in_(("queued", "sending")))
-               .values(status="failed", last_error="farmer withdrew consent: data erased"))
-    db.execute(update(OutboundMessage).where(OutboundMessage.phone == phone)
-               .values(phone=ERASED, body="(erased)", farmer_id=None))
-    db.execute(update(InboundMessage).where(InboundMessage.phone == phone)
+               .values(phone=ERASED, input=None, last_screen=None, error=None))
+    calls = or_(CallLog.phone == phone, CallLog.farmer_id == theirs)
+    call_ids = list(db.scalars(select(CallLog.call_id).where(calls)))
+    db.execute(update(CallLog).where(calls).values(phone=ERASED, farmer_id=None))
+    outbound = or_(OutboundMessage.phone == phone, OutboundMessage.farmer_id == theirs)
+    db.execute(update(OutboundMessage).where(outbound, OutboundMessage.status.in_(("queued", "sending")))
+               .values(status="failed", last_error=WITHDRAWN))
+    db.execute(update(OutboundMessage).where(outbound)  # a provider's error may quote the number
+               .values(phone=ERASED, body="(erased)", farmer_id=None,
+                       last_error=case((OutboundMessage.last_error == WITHDRAWN, WITHDRAWN), else_=None)))
+    db.execute(update(InboundMessage).where(or_(InboundMessage.phone == phone, InboundMessage.farmer_id == theirs))
                .values(phone=ERASED, text="(erased)", farmer_id=None, extra={}))
+    db.execute(update(Payment).where(Payment.farmer_id == theirs, Payment.status == "pending",
+                                     Payment.link_url.is_(None))
+               .values(status="failed", failure_reason=WITHDRAWN))  # no link made yet, and nobody to send it to
+    db.execute(update(Payment).where(Payment.farmer_id == theirs).values(farmer_id=None))
     db.delete(farmer)
     db.flush()
+    return call_ids
 
 
+def forget_notified(db: Session, ids: list[int] | None = None) -> int:
+    """Erasure notices (these `ids`, or all of them: a whole-table scan, for a sweep now and then) that have left or
+    never will lose the number they went to; returns how many. The sender of a notice runs it once it has gone."""
+    query = update(OutboundMessage).where(OutboundMessage.purpose == ERASURE_NOTICE, OutboundMessage.phone != ERASED,
+                                          OutboundMessage.status.not_in(("queued", "sending")))
+    if ids is not None:
+        query = query.where(OutboundMessage.id.in_(ids))
+    return db.execute(query.values(phone=ERASED)).rowcount

@@ -16,11 +16,11 @@ from werkzeug.routing import IntegerConverter
 import console
 from console import api as console_api
 from farmdb.migrate import head_revision
-from gateway import africastalking, errors, health, metrics, payments, twilio, voice_audio
+from gateway import africastalking, errors, headers, health, limits, metrics, payments, twilio, voice_audio
 from service.connections import Backends
 from service.context import Service
 from service.conversations import Conversations
-from service.logs import configure_logging, request_id
+from service.logs import configure_for, request_id
 from service.settings import Settings
 from service.voice_audio import AudioLibrary
 from workers.app import boot
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     if service is not None and (settings is not None or backends is not None):
         raise TypeError("create_app takes a booted service, or settings and backends to boot one: not both")
     settings = service.settings if service is not None else settings or Settings.from_env()
-    configure_logging(settings.log_level)  # before booting: what start-up logs is formatted and masked too
+    configure_for(settings)  # before booting: what start-up logs is formatted and masked too
     if service is None:
         service, _ = boot(settings, backends)
 
@@ -57,6 +57,8 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     _init_request_ids(app)
     errors.init_app(app, pages={console.PREFIX: console.error_page})
     metrics.init_app(app)
+    headers.init_app(app)  # on every answer, the console's and the API's too
+    limits.init_app(app, settings)  # before the console and the API, whose limits it carries
     for blueprint in (health.blueprint(), africastalking.blueprint(), twilio.blueprint(), payments.blueprint(),
                       voice_audio.blueprint()):
         app.register_blueprint(blueprint)

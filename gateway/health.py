@@ -1,4 +1,7 @@
-"""Liveness and readiness for load balancers and orchestrators."""
+"""Liveness and readiness for load balancers and orchestrators.
+
+/readyz is open to anyone, so it says only which check failed (database, schema, redis): a driver's error names
+hosts, ports and users, and that goes to the operator's log (masked like every log line), not to a stranger."""
 from __future__ import annotations
 
 import logging
@@ -10,6 +13,8 @@ from farmdb.migrate import current_revision
 from gateway import context, routes
 
 log = logging.getLogger(__name__)
+
+CHECKS = ("database", "schema", "redis")
 
 
 def blueprint() -> Blueprint:
@@ -24,32 +29,36 @@ def healthz():
 def readyz():
     """Can this instance do real work? Take it out of the load balancer (503) while a dependency is down."""
     backends = context.service().backends
-    checks = {"database": _check_database(backends.engine, current_app.config["KHETI_SCHEMA_HEAD"]),
-              "redis": _check_redis(backends.redis)}
-    failing = [name for name, result in checks.items() if result != "ok"]
-    if failing:
-        log.warning("not ready", extra={"failing": failing, "checks": checks})
-        return jsonify(status="unavailable", failing=failing, checks=checks), 503
+    problems = {**_check_database(backends.engine, current_app.config["KHETI_SCHEMA_HEAD"]),
+                **_check_redis(backends.redis)}
+    checks = {name: "failing" if name in problems else "ok" for name in CHECKS}
+    if "database" in problems:
+        checks["schema"] = "not checked"  # nothing to read it from
+    if problems:
+        log.warning("not ready: %s", "; ".join(f"{name}: {detail}" for name, detail in problems.items()),
+                    extra={"failing": list(problems)})
+        return jsonify(status="unavailable", failing=list(problems), checks=checks), 503
     return jsonify(status="ok", checks=checks)
 
 
-def _check_database(engine, head: str) -> str:
+def _check_database(engine, head: str) -> dict[str, str]:
+    """{} when the database answers and its schema is current; else {check: what the operator needs to know}."""
     try:
         ping(engine)
         revision = current_revision(engine)
-    except Exception as exc:  # any driver error means "not reachable"; the reason goes to the operator
-        return f"unreachable: {type(exc).__name__}: {_first_line(exc)}"
+    except Exception as exc:  # any driver error means "not reachable"
+        return {"database": f"unreachable: {type(exc).__name__}: {_first_line(exc)}"}
     if revision != head:
-        return f"schema at {revision or 'nothing'}, expected {head}: run `kheti db upgrade`"
-    return "ok"
+        return {"schema": f"at {revision or 'nothing'}, expected {head}: run `kheti db upgrade`"}
+    return {}
 
 
-def _check_redis(client) -> str:
+def _check_redis(client) -> dict[str, str]:
     try:
         client.ping()
     except Exception as exc:
-        return f"unreachable: {type(exc).__name__}: {_first_line(exc)}"
-    return "ok"
+        return {"redis": f"unreachable: {type(exc).__name__}: {_first_line(exc)}"}
+    return {}
 
 
 def _first_line(exc: Exception) -> str:

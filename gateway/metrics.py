@@ -8,8 +8,13 @@ from __future__ import annotations
 import os
 import time
 
+import redis
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.core import CounterMetricFamily
+
+from gateway import context
+from service.limits import LIMITS, refusals
 
 # USSD answers must be in tens of milliseconds; buckets resolve that range finely.
 BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -35,10 +40,28 @@ def init_app(app: Flask) -> None:
             requests_total.labels(route, request.method, str(response.status_code)).inc()
         return response
 
+    registry.register(Refusals())
+
     @app.get("/metrics")
     def metrics():
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             combined = CollectorRegistry()
             multiprocess.MultiProcessCollector(combined)
+            combined.register(Refusals())
             return Response(generate_latest(combined), mimetype=CONTENT_TYPE_LATEST)
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+class Refusals:
+    """`kheti_limited_total{limit}`: messages and sessions refused by a per-phone limit, counted in Redis by every
+    process, read at each scrape."""
+
+    def collect(self):
+        family = CounterMetricFamily("kheti_limited", "Refused by a per-phone limit (service.limits)", labels=["limit"])
+        try:
+            counts = refusals(context.service().backends.redis)
+        except redis.RedisError:
+            counts = {}
+        for limit in LIMITS:
+            family.add_metric([limit], counts.get(limit, 0))
+        yield family

@@ -7,6 +7,7 @@ everything else, even an event we ignore, because Razorpay re-sends anything els
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from flask import Blueprint, abort, jsonify, request
@@ -16,11 +17,21 @@ from sqlalchemy.orm import Session
 
 from farmdb.models import Payment, PaymentEvent
 from gateway import context, routes
+from gateway.forms import Refused, check, value, whole, width, words
 from service.context import Service
 from service.payment_providers.razorpay import NAME, LinkEvent, WebhookRejected
 from service.payments import expire, mark_paid
 
 log = logging.getLogger(__name__)
+
+# Razorpay's headers, and the values of its event as our rows keep them (gateway.forms): a signed event holding
+# anything else is one we cannot read, a 400 before anything is recorded.
+SIGNATURE = (value("X-Razorpay-Signature", limit=128, ascii=True),)  # hex; the SDK fails on other characters
+EVENT_ID = (value("X-Razorpay-Event-Id", PaymentEvent.event_id, required=True, ascii=True),)
+EVENT = (value("event", PaymentEvent.event, required=True), value("link_ref", Payment.provider_ref),
+         value("provider_payment_id", Payment.provider_payment_id), value("currency", Payment.currency),
+         whole("amount_minor", Payment.amount_minor, text=False, drop_bad=False),
+         words("reason", width(Payment.failure_reason)))
 
 
 def blueprint() -> Blueprint:
@@ -33,16 +44,27 @@ def webhook():
     if service.settings.payment_provider != NAME:
         abort(404, description="payments do not run on Razorpay here")
     try:
+        check(request.headers, SIGNATURE)
+    except Refused:
+        return jsonify(error="bad X-Razorpay-Signature"), 400
+    try:
         event = service.payment_provider().read_webhook(request.get_data(),
                                                         request.headers.get("X-Razorpay-Signature"))
+        values = check(dataclasses.asdict(event), EVENT)
     except WebhookRejected as exc:
         log.warning("Razorpay webhook rejected: %s", exc)
         return jsonify(error=str(exc)), 400
-    event_id = request.headers.get("X-Razorpay-Event-Id", "").strip()
-    if not event_id or len(event_id) > 64:
+    except Refused as refused:
+        return jsonify(error=f"not a Razorpay event we can read: {refused}"), 400
+    try:
+        event_id = check(request.headers, EVENT_ID)["X-Razorpay-Event-Id"].strip()
+    except Refused:
+        event_id = ""
+    if not event_id:
         return jsonify(error="missing or odd X-Razorpay-Event-Id"), 400
+    event = dataclasses.replace(event, reason=values["reason"] or None)  # cleaned, and cut to its column
     with service.backends.sessions() as db, db.begin():
-        record = PaymentEvent(provider=NAME, event_id=event_id, event=event.event[:48])
+        record = PaymentEvent(provider=NAME, event_id=event_id, event=event.event)
         try:
             with db.begin_nested():
                 db.add(record)
@@ -82,7 +104,7 @@ def _settle(service: Service, db: Session, payment: Payment, event: LinkEvent) -
         # A failed UPI attempt leaves the link payable (the farmer may try again at once, or with another app):
         # keep the reason for support, and no SMS per attempt. If it is never paid, its expiry sends the retry SMS.
         if payment.status == "pending":
-            payment.failure_reason = event.reason[:120]
+            payment.failure_reason = event.reason
         return "recorded"
     # partially_paid: UPI links take no part payments, so this is not ours to settle; keep it visible.
     log.warning("Razorpay %s on a %s payment: not settled", event.event, payment.status, extra=about)

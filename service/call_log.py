@@ -3,6 +3,7 @@ cost), made on a call's first webhook and updated by what the provider and the d
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from typing import Callable
 
 from sqlalchemy import select
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 def note_screen(backends: Backends, *, provider: str, call_id: str, screen: str) -> None:
     """The call log's last screen: for operators, never worth failing a turn over."""
     try:
-        note_call(backends, provider=provider, call_id=call_id, screen=screen)
+        note_call(backends, provider=provider, call_id=call_id, screen=screen, within_hop=True)
     except UNAVAILABLE as exc:
         log.warning("call log not updated: %s", type(exc).__name__)
 
@@ -28,9 +29,10 @@ def note_screen(backends: Backends, *, provider: str, call_id: str, screen: str)
 def log_call(backends: Backends, *, provider: str, call_id: str, kind: str, direction: str, phone: str,
              line: str | None, status: str, ended: bool = False, then: Callable[[int], None] | None = None) -> bool:
     """The call's row, made on its first webhook; False when it was there already (a repeated first webhook, or
-    two at once). `then(row id)` runs once the row is committed, for a new row only."""
+    two at once). `then(row id)` runs once the row is committed, for a new row only. A caller is waiting on this
+    turn: it waits no longer than a hop may."""
     try:
-        with backends.sessions() as db, db.begin():
+        with backends.hop_transaction() as db:
             if db.scalar(select(CallLog.id).where(CallLog.provider == provider, CallLog.call_id == call_id)):
                 return False
             farmer_id = db.scalar(select(Farmer.id).where(Farmer.phone == phone))
@@ -46,10 +48,18 @@ def log_call(backends: Backends, *, provider: str, call_id: str, kind: str, dire
     return True
 
 
-def note_call(backends: Backends, *, provider: str, call_id: str, status: str | None = None, screen: str | None = None,
-              duration_s: int | None = None, cost=None, currency: str | None = None, final: bool = False) -> bool:
-    """Update the call's row with what the provider or the dialogs say; False when there is no such call."""
+@contextmanager
+def _transaction(backends: Backends):
     with backends.sessions() as db, db.begin():
+        yield db
+
+
+def note_call(backends: Backends, *, provider: str, call_id: str, status: str | None = None, screen: str | None = None,
+              duration_s: int | None = None, cost=None, currency: str | None = None, final: bool = False,
+              within_hop: bool = False) -> bool:
+    """Update the call's row with what the provider or the dialogs say; False when there is no such call.
+    `within_hop`: a caller is waiting on this turn, so it waits no longer than a hop may (Backends.hop_transaction)."""
+    with (backends.hop_transaction() if within_hop else _transaction(backends)) as db:
         call = db.scalar(select(CallLog).where(CallLog.provider == provider, CallLog.call_id == call_id)
                          .with_for_update())
         if call is None:

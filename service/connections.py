@@ -6,11 +6,13 @@ ask which one they got.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import fakeredis
 import redis
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +21,9 @@ from service.settings import Settings
 
 # A hop must answer within a second even when Redis is gone: never wait long for it.
 REDIS_TIMEOUT_S = 0.5
+# ... and within two when the database is stalled (a lock held by a migration or a stuck transaction).
+HOP_TIMEOUT_MS = 1500
+_HOP_LIMITS = text("SELECT set_config('statement_timeout', :ms, true), set_config('lock_timeout', :ms, true)")
 
 
 def connect_redis(url: str | None) -> redis.Redis:
@@ -36,15 +41,28 @@ class Backends:
     sessions: sessionmaker[Session]
     redis: redis.Redis
     reads: Engine | None = None  # for the hop's lookups: see reads_for()
+    hop_timeout_ms: int = HOP_TIMEOUT_MS
 
     def __post_init__(self):
         if self.reads is None:
-            self.reads = reads_for(self.engine)
+            self.reads = reads_for(self.engine, self.hop_timeout_ms)
 
     @classmethod
     def open(cls, settings: Settings) -> "Backends":
-        engine = make_engine(settings.sqlalchemy_url)
-        return cls(engine=engine, sessions=make_sessionmaker(engine), redis=connect_redis(settings.redis_url))
+        engine = make_engine(settings.sqlalchemy_url, statement_timeout_ms=settings.db_statement_timeout_ms,
+                             lock_timeout_ms=settings.db_lock_timeout_ms)
+        return cls(engine=engine, sessions=make_sessionmaker(engine), redis=connect_redis(settings.redis_url),
+                   hop_timeout_ms=settings.hop_db_timeout_ms)
+
+    @contextmanager
+    def hop_transaction(self) -> Iterator[Session]:
+        """A write transaction on a caller's hop or call turn: no statement in it runs, and no lock is waited for,
+        longer than a hop may take, so a stalled table gives the caller a polite "busy" in time (OperationalError,
+        one of service.conversations.UNAVAILABLE) rather than gunicorn's error page after the provider gave up."""
+        with self.sessions() as db, db.begin():
+            if self.engine.dialect.name == "postgresql":
+                db.execute(_HOP_LIMITS, {"ms": str(self.hop_timeout_ms)})
+            yield db
 
     def after_fork(self) -> None:
         """In a forked child: forget the parent's pooled connections without closing them under the parent."""
@@ -59,14 +77,17 @@ class Backends:
         self.redis.close()
 
 
-def reads_for(engine: Engine) -> Engine:
+def reads_for(engine: Engine, timeout_ms: int = HOP_TIMEOUT_MS) -> Engine:
     """The engine for single read-only lookups on a hop (a farmer's profile, today's prices), used through plain
     connections with `read_once`. On PostgreSQL it has a pool of its own in autocommit, without pre-ping: no BEGIN,
-    no ROLLBACK and no test query around one SELECT, three round trips fewer. Writes use `sessions`."""
+    no ROLLBACK and no test query around one SELECT, three round trips fewer. Writes use `sessions`. Its statements
+    and the wait for one of its connections are bounded by the hop's time (`timeout_ms`)."""
     if engine.dialect.name != "postgresql":
         return engine
-    return make_engine(engine.url.render_as_string(hide_password=False), pre_ping=False).execution_options(
-        isolation_level="AUTOCOMMIT")
+    url = engine.url.render_as_string(hide_password=False)
+    reads = make_engine(url, pre_ping=False, statement_timeout_ms=timeout_ms, lock_timeout_ms=timeout_ms,
+                        pool_timeout_s=timeout_ms / 1000, connect_timeout_s=2)
+    return reads.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def read_once(reads: Engine, statement, params: dict) -> list:

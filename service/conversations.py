@@ -12,6 +12,7 @@ from typing import Callable
 
 import redis
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from dialogs.effects import EraseFarmer
 from dialogs.engine import resume
@@ -25,18 +26,26 @@ from nlu.rasa_client import RasaParser
 from service.context import Service
 from service.dialog_services import DialogServices
 from service.effects import apply_effects
+from service.limits import CallerLimits
 from service.reference import ReferenceData
 from service.weather import weather_service
 
 CALL_TTL = 2 * 3600  # no farmer stays on the line longer
 # What a USSD hop or a call's turn cannot be taken without: Redis (the session, its lock) and the database. The
 # caller is told "busy", politely, in their language; the provider is never left without an answer.
-UNAVAILABLE = (redis.RedisError, Busy, OperationalError)
+# (PoolTimeout: every pooled connection is taken, as when each waits on a stalled table.)
+UNAVAILABLE = (redis.RedisError, Busy, OperationalError, PoolTimeout)
 
 
 def chat_key(phone: str) -> str:
     """Where an SMS conversation is remembered between messages (a Redis Cluster hash tag, like the sessions)."""
     return f"sms:{{{phone}}}"
+
+
+def caller_keys(phone: str, call_ids: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """What Redis remembers of a farmer, for an erasure: their SMS conversation, their USSD session and the sessions
+    of their calls (SessionStore's keys with the "ussd" and "voice" prefixes below), which hold what they said."""
+    return [chat_key(phone), f"ussd:{{{phone}}}", *(f"voice:{{{call_id}}}" for call_id in call_ids)]
 
 
 class Conversations:
@@ -46,6 +55,8 @@ class Conversations:
         self.settings, self.backends = service.settings, service.backends
         settings, backends = self.settings, self.backends
         self.dialog = farmer_dialog()
+        self.limits = CallerLimits(backends.redis, sms_replies_per_hour=settings.sms_replies_per_hour,
+                                   ussd_sessions_per_minute=settings.ussd_sessions_per_minute)
         self.reference = ReferenceData(backends.sessions)
         weather = weather_service(settings, backends)
 
@@ -78,17 +89,18 @@ class Conversations:
              dropped: Session | None = None) -> tuple[Session, Reply]:
         session, reply, effects = resume(session, event, services, self.dialog, dropped)
         if effects:
-            with self.backends.sessions() as db, db.begin():
+            with self.backends.hop_transaction() as db:
                 applied = apply_effects(self.service, db, effects)
             if applied.registered_farmer_id and session.profile:
                 session.profile = replace(session.profile, farmer_id=applied.registered_farmer_id)
             if any(isinstance(e, EraseFarmer) for e in effects):
-                self.forget_caller(event.phone)
+                self.forget_caller(event.phone, applied.erased_call_ids)
         return session, reply
 
-    def forget_caller(self, phone: str) -> None:
-        """After an erasure: what Redis remembers of their SMS conversation goes too."""
-        self.backends.redis.delete(chat_key(phone))
+    def forget_caller(self, phone: str, call_ids: list[str] | tuple[str, ...] = ()) -> None:
+        """After an erasure: what Redis remembers of them goes too (caller_keys). A USSD hop or a call's turn that
+        erased writes its own last screen back as it ends, without their details: that lives out its TTL."""
+        self.backends.redis.delete(*caller_keys(phone, call_ids))
 
     def mid_flow(self, session: Session) -> bool:
         """Kept for the resume window only when a drop would be worth continuing."""

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Applied:
     registered_farmer_id: int | None = None
+    erased_call_ids: tuple[str, ...] = ()  # whose call sessions Redis must forget
 
 
 def apply_effects(service: Service, db: Session, effects: list[fx.Effect]) -> Applied:
@@ -32,6 +33,8 @@ def apply_effects(service: Service, db: Session, effects: list[fx.Effect]) -> Ap
         result = handler(service, db, effect)
         if isinstance(effect, fx.RegisterFarmer):
             applied.registered_farmer_id = result
+        elif isinstance(effect, fx.EraseFarmer):
+            applied.erased_call_ids = tuple(result)
     return applied
 
 
@@ -59,9 +62,10 @@ def _update(service: Service, db: Session, e: fx.UpdateFarmer) -> None:
         farmer.sms_opted_out_at = utcnow() if e.sms_opted_out else None
 
 
-def _erase(service: Service, db: Session, e: fx.EraseFarmer) -> None:
-    farmers.erase(db, _farmer(db, e.farmer_id), channel=e.channel, notice=e.notice)
+def _erase(service: Service, db: Session, e: fx.EraseFarmer) -> list[str]:
+    call_ids = farmers.erase(db, _farmer(db, e.farmer_id), channel=e.channel, notice=e.notice)
     log.info("farmer erased on withdrawal of consent", extra={"channel": e.channel})
+    return call_ids
 
 
 def _expert_request(service: Service, db: Session, e: fx.CreateExpertRequest) -> None:

@@ -122,3 +122,14 @@ def opt_out(session: Session, phone: str, channel: str, reason: str) -> bool:
         farmer.sms_opted_out, farmer.sms_opted_out_at = True, utcnow()
         log.info("farmer opted out of SMS", extra={"farmer_id": farmer.id, "channel": channel, "reason": reason})
     return True
+
+
+def take_report(backends, *, provider: str, provider_message_id: str, provider_status: str,
+                error: str | None = None, stopped: str | None = None) -> None:
+    """A delivery report as a provider's callback brings it (or as the spool replays it): the receipt, and, when it
+    says the recipient replied STOP, their opt-out (`stopped`: their E.164 number)."""
+    take_receipt(backends, provider=provider, provider_message_id=provider_message_id,
+                 provider_status=provider_status, error=error)
+    if stopped:
+        with backends.sessions() as session, session.begin():
+            opt_out(session, stopped, "sms", f"{provider} error {error}: recipient replied STOP")

@@ -1,7 +1,8 @@
-"""A farmer's recorded question, played to an agronomist through our server. The URL came in a webhook, so it is
-fetched only when it points at the provider's own hosts (https, no credentials or port of its own), with the
-provider's credentials, never from anywhere else: a URL we were handed cannot make the server call an address of
-someone's choosing (SSRF). What comes back must be audio, and not too much of it."""
+"""A farmer's recorded question, played to an agronomist through our server. The URL came in a webhook, so it is kept
+only when it points at that provider's own hosts (`refusal`, asked by the webhooks), and fetched only from a
+provider's hosts (https, no credentials or port of its own), with the provider's credentials, never from anywhere
+else: a URL we were handed cannot make the server call an address of someone's choosing (SSRF). What comes back must
+be audio, and not too much of it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,13 +10,17 @@ from urllib.parse import urlsplit
 
 import requests
 
+from farmdb.models import ExpertRequest
 from service.settings import Settings
 
 # Where each provider keeps recordings: an exact host, or ".suffix" for any host under it.
 HOSTS = {
-    "twilio": ("api.twilio.com",),  # /2010-04-01/Accounts/AC.../Recordings/RE...
+    # /2010-04-01/Accounts/AC.../Recordings/RE..., or on a regional edge: api.dublin.ie1.twilio.com
+    "twilio": ("api.twilio.com", ".twilio.com"),
+    # AT's docs name no host for recordingUrl: its own domain (voice.africastalking.com), nothing else.
     "africastalking": (".africastalking.com",),
 }
+MAX_URL = ExpertRequest.recording_url.property.columns[0].type.length
 MAX_BYTES = 8 * 1024 * 1024  # a 60-second recording is well under 1 MB as MP3, ~1 MB as 8 kHz WAV
 TIMEOUT = (3.05, 20)  # connect, read (seconds)
 
@@ -32,8 +37,20 @@ class Recording:
     body: bytes
 
 
+def refusal(url: str, provider: str) -> str | None:
+    """Why a recording URL from this provider's webhook is not kept (None: it is): only on that provider's hosts,
+    and no longer than the ticket's column."""
+    if len(url) > MAX_URL:
+        return f"its URL is longer than {MAX_URL} characters"
+    if provider_of(url) != provider:
+        return f"its URL is not on {provider}'s hosts"
+    return None
+
+
 def provider_of(url: str) -> str | None:
     """Which provider's host the URL is on, or None when it is on nobody's we trust."""
+    if not url.isprintable() or " " in url:  # judged as fetched: urlsplit would quietly drop tabs and newlines
+        return None
     try:
         parts = urlsplit(url)
         port = parts.port

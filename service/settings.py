@@ -72,9 +72,16 @@ class Settings:
     weather_provider: str
     rasa_url: str | None
     timezone: str
+    sms_replies_per_hour: int
+    ussd_sessions_per_minute: int
+    refused_requests_per_minute: int
+    db_statement_timeout_ms: int
+    db_lock_timeout_ms: int
+    hop_db_timeout_ms: int
     max_request_bytes: int
     port: int
     log_level: str
+    log_format: str
     var_dir: str
     secret_key: str | None
     console_idle_minutes: int
@@ -128,6 +135,10 @@ class Settings:
     @property
     def tasks_in_process(self) -> bool:
         return self.celery_broker_url is None
+
+    def secret_values(self) -> list[str]:
+        """What no log line may hold: the value of every secret setting."""
+        return [value for var in VARIABLES if var.secret and (value := getattr(self, var.name.lower()))]
 
     def described(self) -> list[tuple[str, str]]:
         """(variable, value) for every setting, secrets masked: safe to print or log."""

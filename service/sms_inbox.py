@@ -17,7 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from dialogs import sms
 from dialogs.effects import EraseFarmer
+from dialogs.sms.keywords import DELETE_WORDS
 from dialogs.store import held
+from farmdb.farmers import ERASURE_NOTICE
 from farmdb.models import InboundMessage
 from farmdb.phones import InvalidPhoneNumber, to_e164
 from farmdb.types import utcnow
@@ -62,6 +64,23 @@ def rasa_answer(conversations: Conversations) -> Callable[[str, str, Parse, str]
     return answer
 
 
+def _always_answered(inbound: Inbound, parse: Parse) -> bool:
+    """STOP, START and DELETE: a farmer's say over their messages and their data is never rate-limited."""
+    return (parse.keyword and parse.intent in ("opt_out", "register")) or \
+        inbound.text.strip().casefold().strip(".!") in DELETE_WORDS
+
+
+def _keep_unanswered(backends, inbound: Inbound, parse: Parse) -> None:
+    """Over the phone's reply limit (service.limits): the message is kept, for the desk and the record, with why it
+    was not answered; no reply and no effect."""
+    with backends.sessions() as db, db.begin():
+        db.add(InboundMessage(provider=inbound.provider, provider_message_id=inbound.provider_message_id,
+                              channel="sms", phone=inbound.phone, to_address=inbound.to, text=inbound.text,
+                              link_id=inbound.link_id, intent=parse.intent,
+                              extra={"reply": None, "limited": "sms_replies"}, processed_at=utcnow()))
+    return None
+
+
 def _handle(conversations: Conversations, inbound: Inbound, parse: Parse | None = None) -> str | None:
     backends, services = conversations.backends, conversations.sms_services
     with backends.sessions() as db, db.begin():
@@ -72,10 +91,13 @@ def _handle(conversations: Conversations, inbound: Inbound, parse: Parse | None 
             log.info("SMS already handled; answering as before", extra={"provider": inbound.provider})
             return existing.extra.get("reply")
     parse = parse or conversations.parser.parse(inbound.text)
+    if not _always_answered(inbound, parse) and not conversations.limits.sms_reply(inbound.phone):
+        return _keep_unanswered(backends, inbound, parse)
     chat = _load_chat(backends.redis, inbound.phone)
     profile = services.profile(inbound.phone)
     message = sms.Message(inbound.phone, inbound.text, parse, message_id=inbound.provider_message_id)
     chat, text, effects = sms.reply(message, profile, chat, services)
+    erased = any(isinstance(e, EraseFarmer) for e in effects)
     try:
         with backends.sessions() as db, db.begin():
             row = InboundMessage(provider=inbound.provider, provider_message_id=inbound.provider_message_id,
@@ -90,8 +112,10 @@ def _handle(conversations: Conversations, inbound: Inbound, parse: Parse | None 
             row.farmer_id = row.farmer_id or applied.registered_farmer_id
             if text and inbound.send_reply:
                 locale = _reply_locale(profile, chat, parse, effects)
+                # An erasure's notice keeps the number until it has gone (workers.sending forgets it then).
                 queue_sms(conversations.service, db, phone=inbound.phone, body=text, locale=locale,
-                          category="service_implicit", purpose="reply", farmer_id=row.farmer_id,
+                          category="service_implicit", purpose=ERASURE_NOTICE if erased else "reply",
+                          farmer_id=row.farmer_id,
                           idempotency_key=f"reply:{inbound.provider}:{inbound.provider_message_id}")
             row.processed_at = utcnow()
     except IntegrityError:
@@ -101,8 +125,8 @@ def _handle(conversations: Conversations, inbound: Inbound, parse: Parse | None 
                 InboundMessage.provider == inbound.provider,
                 InboundMessage.provider_message_id == inbound.provider_message_id))
             return existing.extra.get("reply") if existing else None
-    if any(isinstance(e, EraseFarmer) for e in effects):
-        conversations.forget_caller(inbound.phone)
+    if erased:
+        conversations.forget_caller(inbound.phone, applied.erased_call_ids)
     else:
         _save_chat(backends.redis, inbound.phone, chat)
     return text

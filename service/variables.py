@@ -23,6 +23,7 @@ SMS_PROVIDERS = ("console", "africastalking", "twilio")
 PAYMENT_PROVIDERS = ("sandbox", "razorpay")
 SMS_CATEGORIES = ("service_implicit", "service_explicit", "promotional")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("json", "text")
 DEFAULT_VOICES = ",".join(f"{language.code}={language.twilio_voice}" for language in LANGUAGES)
 
 
@@ -264,10 +265,25 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RASA_URL", None, _http_url,
              "A Rasa server whose /model/parse reads SMS instead of the built-in model (which stays the fallback)"),
     Variable("TIMEZONE", "Asia/Kolkata", _timezone, "Farmers' time zone: what 'today' means for prices and weather"),
+    Variable("SMS_REPLIES_PER_HOUR", "20", _between(1, 10_000),
+             "Replies one phone may get in an hour (10 at once at most); past it their SMS are kept, not answered"),
+    Variable("USSD_SESSIONS_PER_MINUTE", "6", _between(1, 1000),
+             "New USSD sessions one phone may start in a minute; past it they are told to try again later"),
+    Variable("REFUSED_REQUESTS_PER_MINUTE", "60", _between(5, 100_000),
+             "Refused requests (bad token, signature or path) one address may make in a minute before all its "
+             "requests get 429"),
+    Variable("DB_STATEMENT_TIMEOUT_MS", "120000", _between(0, 3_600_000),
+             "Longest a PostgreSQL statement may run before it is cancelled (0: no limit)"),
+    Variable("DB_LOCK_TIMEOUT_MS", "5000", _between(0, 3_600_000),
+             "Longest a PostgreSQL statement waits for a lock (0: no limit): webhooks answer 503 instead of hanging"),
+    Variable("HOP_DB_TIMEOUT_MS", "1500", _between(100, 10_000),
+             "Longest a USSD hop or call turn waits on the database before the caller hears 'busy, try again'"),
     Variable("MAX_REQUEST_BYTES", "65536", _between(1024, 10 * 1024 * 1024),
              "Largest request body the gateway accepts; larger ones get 413"),
     Variable("PORT", "5000", _between(1, 65535), "Port `kheti serve` listens on"),
     Variable("LOG_LEVEL", "INFO", _choice(LOG_LEVELS, str.upper), "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+    Variable("LOG_FORMAT", "json", _choice(LOG_FORMATS),
+             "json (one object per line, for a log collector) or text (for a person at a terminal)"),
     Variable("VAR_DIR", "var", _text, "Folder for the embedded SQLite database and other local state"),
     Variable("SECRET_KEY", None, _secret_key,
              "Signs the console's session cookies and form tokens (32+ characters). Unset: a key kept in VAR_DIR on "

@@ -9,16 +9,18 @@ sms.bulk never delays a farmer's reply: `kheti worker -Q sms.priority` beside `k
 from __future__ import annotations
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import setup_logging, worker_process_init
 
 from service.connections import Backends
 from service.context import Clock, Service
+from service.logs import configure_for
 from service.settings import Settings
 from service.tasks import NAMES, Tasks
-from workers import alerts, beat, broadcasts, calls, farmers, payments, sweeper, tasks
+from workers import alerts, beat, broadcasts, calls, farmers, payments, spool, sweeper, tasks
 from workers.registry import ServiceTask
+from workers.shutdown import Shutdown
 
-TASK_MODULES = (tasks, payments, broadcasts, alerts, sweeper, calls, farmers)
+TASK_MODULES = (tasks, payments, broadcasts, alerts, sweeper, calls, farmers, spool)
 
 CONFIG = dict(
     task_serializer="json",
@@ -40,12 +42,19 @@ CONFIG = dict(
 )
 
 
+@setup_logging.connect(weak=False)
+def _keep_our_logging(**_) -> None:
+    """Answering this signal stops Celery from replacing the root logger's handlers with its own unmasked ones:
+    `kheti worker` and `kheti beat` set up logging (service.logs) before Celery starts."""
+
+
 class WorkerApp(Celery):
     """The tasks of one Service, registered on this app only (not shared with every Celery app of the process)."""
 
     def __init__(self, service: Service):
         super().__init__("kheti", set_as_current=False, task_cls=ServiceTask)
         self.service = service
+        self.shutdown = Shutdown()  # asked by the send path between provider requests (workers.shutdown)
         settings = service.settings
         specs = [spec for module in TASK_MODULES for spec in module.TASKS]
         self.conf.update(CONFIG, timezone=settings.timezone, beat_schedule=beat.schedule(settings),
@@ -78,4 +87,11 @@ def run_worker(app: WorkerApp, argv: list[str]) -> None:
     """`kheti worker`: consume the queues until stopped. Each prefork child opens its own database connections
     rather than share its parent's pool (SQLAlchemy's advice for forked processes)."""
     worker_process_init.connect(lambda **_: app.service.backends.after_fork(), weak=False)
-    app.worker_main(argv)
+    app.shutdown.watch()  # before the pool forks: its processes share the flag
+    configure_for(app.service.settings)
+    app.worker_main(quiet_in_json(app.service.settings) + argv)
+
+
+def quiet_in_json(settings: Settings) -> list[str]:
+    """Celery prints a banner on stdout; a log collector reading JSON lines should get none."""
+    return ["--quiet"] if settings.log_format == "json" else []

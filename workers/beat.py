@@ -14,6 +14,7 @@ from celery.schedules import schedule as every
 from service.settings import Settings
 from workers.alerts import SEND_STAGE_ADVISORIES, SEND_WEATHER_ALERTS
 from workers.payments import EXPIRE_STALE_PAYMENTS, REMIND_RENEWALS
+from workers.spool import REPLAY_WEBHOOKS
 from workers.sweeper import SWEEP_OUTBOX
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ def schedule(settings: Settings) -> dict:
     """Periodic jobs, in the farmers' time zone (TIMEZONE)."""
     return {
         "sweep-outbox": {"task": SWEEP_OUTBOX, "schedule": 60.0},
+        "replay-webhooks": {"task": REPLAY_WEBHOOKS, "schedule": 60.0},
         "weather-alerts": {"task": SEND_WEATHER_ALERTS, "schedule": crontab(hour=settings.alert_hour, minute=0)},
         # Queued at the same hour; service-explicit, so they wait for their window (10:00) in the outbox.
         "crop-stage-advisories": {"task": SEND_STAGE_ADVISORIES,

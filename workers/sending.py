@@ -1,4 +1,5 @@
-"""Sending outbox rows: claim them under a row lock, hand them to the provider, record what it said.
+"""Sending outbox rows: one provider request at a time, claimed under a row lock just before it goes, its answer
+recorded as soon as the provider gives it.
 
 One path for a single reply (`send_sms`) and for a broadcast chunk (`send_bulk`), so both keep the same promises:
 - at most once: a row is claimed ("queued" -> "sending") in a committed transaction before the provider is called,
@@ -6,11 +7,18 @@ One path for a single reply (`send_sms`) and for a broadcast chunk (`send_bulk`)
 - the rules are checked again at the moment of sending: a farmer who opted out since (or withdrew consent) gets no
   advisory, and a windowed category waits for its window;
 - the provider's allowance (SMS_RATE_PER_SECOND) is shared by every worker through Redis: rows beyond it are
-  rescheduled, never dropped.
+  rescheduled, never dropped;
+- one transaction per provider request records the answer to the last request and claims the rows of the next, so
+  a worker never holds more rows "sending" than the one request it is waiting on.
 
-The at-least-once window is between the provider accepting a message and our recording it: a worker killed there
-leaves the row "sending". The sweeper re-queues such rows after SENDING_STALE (a possible duplicate, counted and
-logged); the window is one bounded provider call per message, and results are recorded every RECORD_EVERY messages.
+The window that remains: a worker killed (SIGKILL, the OOM killer, a lost machine) after a request went out and
+before its answer was recorded leaves that request's rows "sending", and nobody can tell whether the provider took
+them. The sweeper sends them again after SENDING_STALE (nothing lost; the re-sent rows say so in last_error): at most
+ONE provider request per killed worker process goes out twice, PER_REQUEST recipients of one text with a bulk sender
+(Africa's Talking), one message with any other. The rest of its chunk was never claimed: still "queued", it is sent
+once by the redelivered task or the sweeper. A worker told to stop (SIGTERM to its main process, as docker stop and
+Kubernetes send it) gets its answer to the request in flight, records it and hands the rest back (`stopping`,
+Outcome.left); tests/faults/test_worker_killed.py measures both with a real worker.
 """
 from __future__ import annotations
 
@@ -18,10 +26,13 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
+from farmdb.farmers import ERASURE_NOTICE, forget_notified
 from farmdb.models import Farmer, OutboundMessage
 from farmdb.types import utcnow
 from service.context import Service
@@ -29,15 +40,18 @@ from service.providers import Outgoing, PermanentSendError, Receipt, RetryableSe
 from service.rate_limit import RateLimiter, limiter_for
 from service.receipts import replay_parked
 from service.send_windows import next_send_time
+from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
 # Provider calls per message: the first and up to MAX_RETRIES more (counted on the row, so a sweeper's re-queue of a
 # row does not start the count again).
 MAX_RETRIES = 5
-RECORD_EVERY = 100
-CHUNK = 500  # rows per send_bulk task: big enough to amortise a transaction, small enough to retry cheaply
-# Longer than any send can take (task time limit): a row "sending" for this long lost its worker.
+# Recipients of one text in one bulk request: also the most that a killed worker leaves in doubt.
+PER_REQUEST = 100
+CHUNK = 500  # rows per send_bulk task: big enough to amortise its planning, small enough to retry cheaply
+# A live worker holds a row "sending" for one provider request and the write of its answer (well under a minute;
+# a task is killed at its time limit): a row "sending" for this long lost its worker.
 SENDING_STALE = timedelta(minutes=10)
 
 
@@ -53,6 +67,7 @@ class Outcome:
     retry: dict[int, int] = field(default_factory=dict)  # row id -> attempts so far, for a retryable failure
     throttled: list[int] = field(default_factory=list)  # over the provider's allowance: send later
     wait: float = 0.0  # seconds until the allowance has room again
+    left: list[int] = field(default_factory=list)  # not tried, the worker is stopping: for another worker
 
 
 def limiter(service: Service) -> RateLimiter | None:
@@ -64,7 +79,14 @@ def limiter(service: Service) -> RateLimiter | None:
                        clock=service.clock.now_ms)
 
 
-def send_batch(service: Service, ids: list[int], now: datetime | None = None) -> Outcome:
+def _never() -> bool:
+    return False
+
+
+def send_batch(service: Service, ids: list[int], now: datetime | None = None,
+               stopping: Callable[[], bool] = _never) -> Outcome:
+    """Send these rows, one provider request after another; `stopping()` is asked before each request, and once
+    it says yes the rows not yet tried are left queued, in Outcome.left."""
     outcome = Outcome()
     gate = limiter(service)
     if gate is not None:
@@ -72,73 +94,127 @@ def send_batch(service: Service, ids: list[int], now: datetime | None = None) ->
         ids, outcome.throttled = ids[:granted], ids[granted:]
     if not ids:
         return outcome
-    claimed = claim(service, ids, now or utcnow(), outcome)
-    sender = service.provider()
-    for start in range(0, len(claimed), RECORD_EVERY):
-        record(service, _deliver_all(sender, claimed[start:start + RECORD_EVERY]), outcome)
+    sender, now = service.provider(), now or utcnow()
+    requests = plan(service, sender, ids, outcome)
+    answered: list[tuple[Outgoing, object]] = []
+    for n, request in enumerate(requests):
+        if stopping():
+            outcome.left = [message_id for later in requests[n:] for message_id in later]
+            log.warning("worker stopping: %d SMS left queued for another worker", len(outcome.left))
+            break
+        claimed = settle(service, answered, request, now, outcome)
+        answered = _deliver_request(sender, claimed)
+    if answered:
+        settle(service, answered, [], now, outcome)
     return outcome
 
 
-def _deliver_all(sender, messages: list[Outgoing]) -> list[tuple[Outgoing, object]]:
-    """A sender that takes many recipients of one text in a request (Africa's Talking) gets each text's messages
-    together: a broadcast chunk in one language is one request, not a hundred."""
-    bulk = getattr(sender, "send_many", None)
-    groups: dict[object, list[Outgoing]] = {}
-    for message in messages:
-        groups.setdefault(message.body if bulk else message.id, []).append(message)
-    results = []
-    for group in groups.values():
-        if len(group) == 1:
-            results.append((group[0], _deliver(sender, group[0])))
-            continue
+def plan(service: Service, sender, ids: list[int], outcome: Outcome) -> list[list[int]]:
+    """The provider requests for these rows, in the order they go: a sender that takes many recipients of one text
+    in a request (Africa's Talking) gets each text's rows PER_REQUEST at a time, any other one row per request.
+    Rows that are no longer waiting (a redelivered task's) are only reported."""
+    if len(ids) == 1:
+        return [list(ids)]
+    bulk = hasattr(sender, "send_many")
+    with service.backends.sessions() as session:
+        rows = session.execute(select(OutboundMessage.id, OutboundMessage.status, OutboundMessage.provider_message_id,
+                                      OutboundMessage.body)
+                               .where(OutboundMessage.id.in_(ids)).order_by(OutboundMessage.id)).all()
+    groups: dict[object, list[int]] = {}
+    for message_id, status, reference, body in rows:
+        outcome.statuses[message_id] = status
+        if status == "queued" and reference is None:
+            groups.setdefault(body if bulk else message_id, []).append(message_id)
+    return [group[start:start + PER_REQUEST] for group in groups.values()
+            for start in range(0, len(group), PER_REQUEST)]
+
+
+def _deliver_request(sender, messages: list[Outgoing]) -> list[tuple[Outgoing, object]]:
+    """One provider request: the messages of one text to a bulk sender together, or a single message."""
+    if len(messages) <= 1:
+        return [(message, _deliver(sender, message)) for message in messages]
+    try:
+        answers = sender.send_many(messages)
+    except Exception as exc:  # a sender bug: the provider may have them, so never try again blindly
+        log.exception("SMS sender failed unexpectedly on %d messages", len(messages))
+        answers = [PermanentSendError(f"unexpected {type(exc).__name__}: {exc}")] * len(messages)
+    return list(zip(messages, answers))
+
+
+def settle(service: Service, answered: list[tuple[Outgoing, object]], request: list[int], now: datetime,
+           outcome: Outcome) -> list[Outgoing]:
+    """Record the answers to the last request and claim the rows of the next, in one transaction; returns them.
+
+    The provider has the answered messages: losing this write would send them again (via the sweeper), so a
+    database blip is waited out here rather than passed up."""
+    sent, unsent = _results(answered, outcome)
+    notices = [message.id for message, _ in answered if message.purpose == ERASURE_NOTICE]
+    for pause in (1, 2, 4, 8, None):
         try:
-            answers = bulk(group)
-        except Exception as exc:  # a sender bug: the provider may have them, so never try again blindly
-            log.exception("SMS sender failed unexpectedly on %d messages", len(group))
-            answers = [PermanentSendError(f"unexpected {type(exc).__name__}: {exc}")] * len(group)
-        results.extend(zip(group, answers))
-    return results
+            with service.backends.sessions() as session, session.begin():
+                if sent:
+                    session.execute(_RECORD["sent"], sent)
+                if unsent:
+                    session.execute(_RECORD["failed"], unsent)
+                if notices:  # an erased farmer's last SMS has gone: the number it went to goes too
+                    forget_notified(session, notices)
+                claimed = claim(session, service.settings, request, now, outcome) if request else []
+            break
+        except OperationalError:
+            if pause is None or not answered:
+                raise
+            log.warning("could not record %d sent SMS, trying again in %d s", len(answered), pause)
+            service.clock.sleep(pause)
+    # A provider may have reported on some of these before we recorded them: those receipts were kept for now.
+    by_provider: dict[str, list[str]] = {}
+    for row in sent:
+        if row["_provider"] != "console":
+            by_provider.setdefault(row["_provider"], []).append(row["_ref"])
+    for provider, refs in by_provider.items():
+        replay_parked(service.backends, provider, refs)
+    return claimed
 
 
-def claim(service: Service, ids: list[int], now: datetime, outcome: Outcome) -> list[Outgoing]:
-    settings, claimed = service.settings, []
-    with service.backends.sessions() as session, session.begin():
-        rows = session.execute(
-            select(OutboundMessage, Farmer.sms_opted_out, Farmer.consent_given_at, Farmer.consent_withdrawn_at)
-            .outerjoin(Farmer, Farmer.id == OutboundMessage.farmer_id)
-            .where(OutboundMessage.id.in_(ids)).order_by(OutboundMessage.id)
-            # A row another worker is sending right now is theirs: skip it rather than wait for it.
-            .with_for_update(of=OutboundMessage, skip_locked=True)
-        ).all()
-        for message, opted_out, consent_at, withdrawn_at in rows:
-            outcome.statuses[message.id] = message.status
-            # A row with a provider id was handed over already, even if the provider said "queued".
-            if message.status != "queued" or message.provider_message_id is not None:
-                continue
-            if message.send_after is not None and message.send_after > now:
-                continue  # waiting for its window: the sweeper releases it then
-            # Every broadcast (weather alerts too) and every non-implicit message honours opt-out and consent.
-            if message.category != "service_implicit" or message.broadcast_id is not None:
-                if opted_out:
-                    message.status, message.last_error = "cancelled", "farmer opted out of SMS"
-                elif message.farmer_id is not None and (consent_at is None or withdrawn_at is not None):
-                    message.status, message.last_error = "cancelled", "farmer has not consented"
-                elif message.farmer_id is None and message.broadcast_id is not None:
-                    message.status, message.last_error = "cancelled", "farmer erased"
-                elif message.category != "service_implicit":
-                    opens = next_send_time(settings.send_windows, message.category, message.phone, now,
-                                           settings.timezone)
-                    if opens is not None:
-                        message.send_after = opens
-                        continue
-                if message.status == "cancelled":
-                    outcome.statuses[message.id] = "cancelled"
+def claim(session: Session, settings: Settings, ids: list[int], now: datetime, outcome: Outcome) -> list[Outgoing]:
+    """Lock these rows, apply the rules once more, and mark the ones to send "sending" (in the caller's
+    transaction)."""
+    claimed = []
+    rows = session.execute(
+        select(OutboundMessage, Farmer.sms_opted_out, Farmer.consent_given_at, Farmer.consent_withdrawn_at)
+        .outerjoin(Farmer, Farmer.id == OutboundMessage.farmer_id)
+        .where(OutboundMessage.id.in_(ids)).order_by(OutboundMessage.id)
+        # A row another worker is sending right now is theirs: skip it rather than wait for it.
+        .with_for_update(of=OutboundMessage, skip_locked=True)
+    ).all()
+    for message, opted_out, consent_at, withdrawn_at in rows:
+        outcome.statuses[message.id] = message.status
+        # A row with a provider id was handed over already, even if the provider said "queued".
+        if message.status != "queued" or message.provider_message_id is not None:
+            continue
+        if message.send_after is not None and message.send_after > now:
+            continue  # waiting for its window: the sweeper releases it then
+        # Every broadcast (weather alerts too) and every non-implicit message honours opt-out and consent.
+        if message.category != "service_implicit" or message.broadcast_id is not None:
+            if opted_out:
+                message.status, message.last_error = "cancelled", "farmer opted out of SMS"
+            elif message.farmer_id is not None and (consent_at is None or withdrawn_at is not None):
+                message.status, message.last_error = "cancelled", "farmer has not consented"
+            elif message.farmer_id is None and message.broadcast_id is not None:
+                message.status, message.last_error = "cancelled", "farmer erased"
+            elif message.category != "service_implicit":
+                opens = next_send_time(settings.send_windows, message.category, message.phone, now,
+                                       settings.timezone)
+                if opens is not None:
+                    message.send_after = opens
                     continue
-            message.status, message.attempts = "sending", message.attempts + 1
-            outcome.statuses[message.id] = "sending"
-            claimed.append(Outgoing(message.id, message.phone, message.body, message.encoding, message.segments,
-                                    message.category, message.purpose, message.template_id, message.dlt_entity_id,
-                                    message.attempts))
+            if message.status == "cancelled":
+                outcome.statuses[message.id] = "cancelled"
+                continue
+        message.status, message.attempts = "sending", message.attempts + 1
+        outcome.statuses[message.id] = "sending"
+        claimed.append(Outgoing(message.id, message.phone, message.body, message.encoding, message.segments,
+                                message.category, message.purpose, message.template_id, message.dlt_entity_id,
+                                message.attempts))
     return claimed
 
 
@@ -164,11 +240,11 @@ _RECORD = {
 }
 
 
-def record(service: Service, results: list[tuple[Outgoing, object]], outcome: Outcome) -> None:
-    backends = service.backends
+def _results(answered: list[tuple[Outgoing, object]], outcome: Outcome) -> tuple[list[dict], list[dict]]:
+    """The provider's answers as the rows' new values: sent, or back to "queued" for a retry, or failed."""
     at = utcnow()
     sent, unsent = [], []
-    for message, result in results:
+    for message, result in answered:
         if isinstance(result, Receipt):
             sent.append({"_id": message.id, "_status": result.status, "_provider": result.provider,
                          "_ref": result.provider_message_id, "_provider_status": result.provider_status,
@@ -184,25 +260,4 @@ def record(service: Service, results: list[tuple[Outgoing, object]], outcome: Ou
             outcome.statuses[message.id] = "failed"
             log.warning("SMS failed after %d attempt(s): %s", message.attempts, result.reason,
                         extra={"outbound_id": message.id})
-    # The provider has these messages now: losing this write would send them again (via the sweeper), so a
-    # database blip is waited out here rather than passed up.
-    for pause in (1, 2, 4, 8, None):
-        try:
-            with backends.engine.begin() as conn:
-                if sent:
-                    conn.execute(_RECORD["sent"], sent)
-                if unsent:
-                    conn.execute(_RECORD["failed"], unsent)
-            break
-        except OperationalError:
-            if pause is None:
-                raise
-            log.warning("could not record %d sent SMS, trying again in %d s", len(results), pause)
-            service.clock.sleep(pause)
-    # A provider may have reported on some of these before we recorded them: those receipts were kept for now.
-    by_provider: dict[str, list[str]] = {}
-    for row in sent:
-        if row["_provider"] != "console":
-            by_provider.setdefault(row["_provider"], []).append(row["_ref"])
-    for provider, refs in by_provider.items():
-        replay_parked(backends, provider, refs)
+    return sent, unsent

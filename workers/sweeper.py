@@ -4,8 +4,13 @@ A task can be lost after its row committed: the broker restarted without persist
 commit, an in-process send failed in a retryable way. Rows wait in their windows by design. The sweeper
 - releases rows whose window has opened,
 - re-queues rows still "queued" OUTBOX_SWEEP_AFTER seconds after they were last touched,
-- re-queues rows "sending" for longer than SENDING_STALE (their worker died mid-send: the at-least-once window),
+- re-queues rows "sending" for longer than SENDING_STALE,
 each with one UPDATE ... RETURNING, so two sweepers never publish the same row twice in one pass.
+
+A row stuck in "sending" is one whose worker died waiting for the provider's answer to its request. The send path
+records every request's answer as it comes (workers.sending), so these are the rows of at most one request per dead
+worker process, and nobody can tell whether the provider took them: they are sent again, said in last_error and the
+log. That is the one window of duplicates; giving them up instead would lose those the provider never got.
 
 It also queues again, once, the call-back of a missed call whose task was lost: a ring older than
 OUTBOX_SWEEP_AFTER with no call-back logged for that number since, and no call-back claimed for it in Redis.
@@ -55,7 +60,10 @@ def sweep_outbox(task: ServiceTask, now: str | None = None) -> dict[str, int]:
         rows = _take(backends, where, now_at, kind)
         counts[kind] = len(rows)
         _publish(task.app, rows)
-        if rows and kind != "released":
+        if rows and kind == "resent":
+            log.warning("outbox sweeper resent %d SMS whose worker died waiting for the provider (they may arrive "
+                        "twice)", len(rows))
+        elif rows and kind != "released":
             log.warning("outbox sweeper %s %d SMS", kind, len(rows))
     counts["call_backs"] = _lost_call_backs(task, now_at, stale)
     return counts

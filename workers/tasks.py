@@ -34,6 +34,9 @@ def send_sms(task: ServiceTask, message_id: int) -> str:
     if outcome.throttled:
         task.apply_async((message_id,), countdown=outcome.wait)
         return "throttled"
+    if outcome.left:  # the worker is stopping: another one sends it
+        task.apply_async((message_id,))
+        return "queued"
     status = outcome.statuses.get(message_id, "missing")
     if message_id in outcome.retry and not task.in_process:
         raise task.retry(countdown=retry_delay(outcome.retry[message_id]), max_retries=MAX_RETRIES)
@@ -43,11 +46,14 @@ def send_sms(task: ServiceTask, message_id: int) -> str:
 @TASKS.task(SEND_BULK, queue="sms.bulk", max_retries=MAX_RETRIES, **OUTAGES)
 def send_bulk(task: ServiceTask, message_ids: list[int], broadcast_id: int | None = None) -> dict[str, int]:
     """Send a chunk of a broadcast. Rows over the provider's allowance and rows that failed in a retryable way go
-    back on the bulk queue, later; a count of statuses is returned for the logs."""
+    back on the bulk queue, later; rows not tried because the worker is stopping go back at once, for another
+    worker. A count of statuses is returned for the logs."""
     outcome = _send_in_turn(task, list(message_ids))
     if not task.in_process:
         if outcome.throttled:
             task.apply_async((outcome.throttled, broadcast_id), countdown=outcome.wait)
+        if outcome.left:
+            task.apply_async((outcome.left, broadcast_id))
         by_attempts = defaultdict(list)
         for message_id, attempts in outcome.retry.items():
             by_attempts[attempts].append(message_id)
@@ -66,7 +72,7 @@ def _send_in_turn(task: ServiceTask, ids: list[int]) -> Outcome:
     """In a worker, a throttled remainder is the caller's to reschedule. In-process there is nobody to hand it to,
     so wait for the allowance here (briefly); what is still over it stays queued for the sweeper."""
     service = task.service
-    outcome = send_batch(service, ids)
+    outcome = send_batch(service, ids, stopping=task.app.shutdown.asked)
     if not task.in_process:
         return outcome
     waited = 0.0

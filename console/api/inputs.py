@@ -1,10 +1,13 @@
 """What a request brings: a page of results asked for, a JSON object, each with a 400 naming what is wrong."""
 from __future__ import annotations
 
+import re
+
 from flask import abort, request
 
 MAX_PER_PAGE = 100
 MAX_ID = 2**31 - 1  # ids are 32-bit in the database: a larger one names nothing (and must not reach SQL)
+_HALF_CHARACTER = re.compile(r"[\ud800-\udfff]")
 
 
 def page_args() -> tuple[int, int]:
@@ -19,12 +22,18 @@ def page_args() -> tuple[int, int]:
 
 
 def json_object(allowed: set[str]) -> dict:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: no request of ours is
+        body = None
     if not isinstance(body, dict):
         abort(400, description="send a JSON object (Content-Type: application/json)")
     unknown = set(body) - allowed
     if unknown:
         abort(400, description=f"unknown field(s): {', '.join(sorted(unknown))}")
+    if any(isinstance(v, str) and _HALF_CHARACTER.search(v) for v in body.values()):
+        # "\ud800" alone is valid JSON but no text: the database driver could not encode it
+        abort(400, description="a text holds half a character (a lone surrogate): send whole characters")
     return body
 
 

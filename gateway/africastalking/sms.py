@@ -10,9 +10,10 @@ import logging
 
 from flask import Response, request
 
+from farmdb.models import InboundMessage, OutboundMessage
 from farmdb.phones import InvalidPhoneNumber, to_e164
 from gateway import context
-from gateway.forms import MAX_TEXT, clean, required, sender_phone
+from gateway.forms import phone, read, sender_phone, value, words
 from gateway.inbox import answer_sms
 from service.providers.africastalking import NAME
 from service.receipts import opt_out, take_receipt
@@ -25,35 +26,38 @@ def _ok() -> Response:
     return Response("OK", mimetype="text/plain")
 
 
+# What AT posts, field by field, bounded by the columns the values go in (gateway.forms).
+MESSAGE = (value("id", InboundMessage.provider_message_id, required=True), phone("from", required=True),
+           phone("to"), words("text"), value("linkId", InboundMessage.link_id))
+REPORT = (value("id", OutboundMessage.provider_message_id, required=True),
+          value("status", OutboundMessage.provider_status, required=True),
+          value("failureReason", limit=64, drop_bad=True))  # AT's word for it: UserInBlackList, ...
+OPT_OUT = (phone("phoneNumber", required=True),
+           words("senderId", limit=32))  # only named in the log: an opt-out is never refused over it
+
+
 def inbound_sms():
-    form = request.form
-    required(form, "from", "id")
-    phone = sender_phone(form["from"], "from")
-    text = clean(form.get("text", ""))
-    if len(text) > MAX_TEXT:
-        log.warning("inbound SMS of %d characters cut to %d", len(text), MAX_TEXT)
-        text = text[:MAX_TEXT]
-    answer_sms(Inbound(provider=NAME, provider_message_id=form["id"], phone=phone, to=form.get("to"), text=text,
-                       link_id=form.get("linkId") or None, send_reply=True))
+    form = read(request.form, MESSAGE)
+    sender = sender_phone(form["from"], "from")
+    answer_sms(Inbound(provider=NAME, provider_message_id=form["id"], phone=sender, to=form["to"] or None,
+                       text=form["text"], link_id=form["linkId"] or None, send_reply=True))
     return _ok()
 
 
 def sms_delivery_report():
-    form = request.form
-    required(form, "id", "status")
+    form = read(request.form, REPORT)
     take_receipt(context.service().backends, provider=NAME, provider_message_id=form["id"],
-                 provider_status=form["status"], error=form.get("failureReason") or None)
+                 provider_status=form["status"], error=form["failureReason"] or None)
     return _ok()
 
 
 def sms_opt_out():
-    form = request.form
-    required(form, "phoneNumber")
+    form = read(request.form, OPT_OUT)
     try:
-        phone = to_e164(form["phoneNumber"], context.settings().default_region)
+        number = to_e164(form["phoneNumber"], context.settings().default_region)
     except InvalidPhoneNumber as exc:
         log.warning("AT opt-out with an unusable phone number: %s", exc)
         return _ok()  # an error would only make AT re-send the same unusable number
     with context.service().backends.sessions() as db, db.begin():
-        opt_out(db, phone, "sms", f"africastalking opt-out (sender {form.get('senderId') or 'unknown'})")
+        opt_out(db, number, "sms", f"africastalking opt-out (sender {form['senderId'] or 'unknown'})")
     return _ok()

@@ -17,7 +17,7 @@ from dialogs.texts import N_, texts
 from farmdb.models import UssdSession
 from farmdb.phones import InvalidPhoneNumber, mask_phone, to_e164
 from gateway import context
-from gateway.forms import clean, required
+from gateway.forms import phone, read, value, whole, words
 from service.conversations import UNAVAILABLE, Conversations
 
 log = logging.getLogger(__name__)
@@ -27,19 +27,38 @@ def _text(body: str) -> Response:
     return Response(body, mimetype="text/plain")
 
 
+# What AT posts, field by field, bounded by the columns the values go in (gateway.forms). Only a session id we
+# cannot keep is refused; the caller's `text` is theirs (cleaned: the dialogs re-prompt what they cannot use), and
+# a bad network code only means Latin letters. AT re-sends the end of a session until it gets a 200, so what only
+# describes it is dropped when bad, and the rest kept.
+HOP = (value("sessionId", UssdSession.session_id, required=True),
+       value("serviceCode", UssdSession.service_code, required=True, drop_bad=True),
+       phone("phoneNumber", required=True), value("networkCode", UssdSession.network_code, drop_bad=True),
+       words("text"))
+ENDED = (value("sessionId", UssdSession.session_id, required=True),
+         value("status", UssdSession.status, required=True), phone("phoneNumber"),
+         value("serviceCode", UssdSession.service_code, drop_bad=True),
+         value("networkCode", UssdSession.network_code, drop_bad=True),
+         whole("durationInMillis", UssdSession.duration_ms), whole("hopsCount", UssdSession.hops),
+         words("lastAppResponse"), words("input"), words("errorMessage"),
+         value("cost", UssdSession.cost, drop_bad=True))
+
+
 def ussd_hop():
-    form = request.form
-    required(form, "sessionId", "serviceCode", "phoneNumber")
+    form = read(request.form, HOP)
     config = context.settings()
     try:
-        phone = to_e164(form["phoneNumber"], config.default_region)
+        caller = to_e164(form["phoneNumber"], config.default_region)
     except InvalidPhoneNumber as exc:
         log.warning("USSD hop with an unusable phone number: %s", exc)
         return _text("END " + texts(config.default_locale, latin=True)(N_("ussd.bad_phone")))
-    latin = form.get("networkCode", "") not in config.ussd_ucs2_networks
+    latin = form["networkCode"] not in config.ussd_ucs2_networks
+    conversations = context.conversations()
     try:
-        text = clean(form.get("text", ""))
-        return _text(_hop(context.conversations(), form["sessionId"], phone, text, latin))
+        if not form["text"] and not conversations.limits.ussd_session(caller):
+            # A phone dialling again and again (service.limits): told to try later, without a database read.
+            return _text("END " + texts(config.default_locale, latin=True)(N_("ussd.busy")))
+        return _text(_hop(conversations, form["sessionId"], caller, form["text"], latin))
     except UNAVAILABLE as exc:  # Redis, or the database, is out of reach
         log.error("USSD hop refused, a backend is unavailable: %s: %s", type(exc).__name__, exc)
         return _text("END " + texts(config.default_locale, latin=True)(N_("ussd.busy")))
@@ -73,38 +92,29 @@ def _hop(conversations: Conversations, session_id: str, phone: str, text: str, l
 
 def ussd_session_ended():
     """Kept as a session log; AT retries until it gets a 200, so the same sessionId is stored once."""
-    form = request.form
-    required(form, "sessionId", "status")
+    form = read(request.form, ENDED)
     try:
-        phone = to_e164(form.get("phoneNumber", ""), context.settings().default_region)
+        caller = to_e164(form["phoneNumber"], context.settings().default_region)
     except InvalidPhoneNumber:
-        phone = "unknown"
+        caller = "unknown"
     # Only farmers who consented are kept by number and words; other callers (strangers, those who declined or
     # withdrew) are logged with the number masked and without what they typed or saw.
-    consented = context.conversations().ussd_services.profile(phone) is not None
+    consented = context.conversations().ussd_services.profile(caller) is not None
     with context.service().backends.sessions() as db, db.begin():
         row = db.scalar(select(UssdSession).where(UssdSession.session_id == form["sessionId"]))
         if row is None:
             row = UssdSession(session_id=form["sessionId"])
             db.add(row)
-        row.phone, row.status = (phone if consented else mask_phone(phone)), form["status"]
-        row.service_code, row.network_code = form.get("serviceCode"), form.get("networkCode")
-        row.duration_ms = _int(form.get("durationInMillis"))
-        row.hops = _int(form.get("hopsCount"))
+        row.phone, row.status = (caller if consented else mask_phone(caller)), form["status"]
+        row.service_code, row.network_code = form["serviceCode"] or None, form["networkCode"] or None
+        row.duration_ms, row.hops = form["durationInMillis"], form["hopsCount"]
         if consented:
-            row.last_screen, row.input = form.get("lastAppResponse"), form.get("input")
-        row.error, row.cost = form.get("errorMessage") or None, form.get("cost") or None
+            row.last_screen, row.input = form["lastAppResponse"] or None, form["input"] or None
+        row.error, row.cost = form["errorMessage"] or None, form["cost"] or None
     if form["status"] == "Failed":
-        log.error("USSD session failed at the provider: %s", form.get("errorMessage"),
+        log.error("USSD session failed at the provider: %s", form["errorMessage"],
                   extra={"session_id": form["sessionId"]})
     return _text("OK")
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(float(value)) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def new_input(history: str | None, text: str) -> tuple[str, str]:

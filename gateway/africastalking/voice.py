@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
@@ -20,8 +19,9 @@ from sqlalchemy import select
 
 from dialogs.texts import N_, Phrase, texts
 from farmdb.models import CallLog
+from farmdb.phones import mask_phone
 from gateway import context
-from gateway.forms import clean, required, sender_phone
+from gateway.forms import link, money, phone, read, required, sender_phone, value, whole, words
 from locales import SOURCE
 from nlu.transliterate import to_latin
 from service.call_log import log_call, note_call, note_screen
@@ -29,47 +29,54 @@ from service.calls import Heard, Turn, take_turn
 from service.conversations import UNAVAILABLE
 from service.missed_calls import missed_call
 from service.providers.africastalking import NAME
+from service.recordings import refusal
 
 log = logging.getLogger(__name__)
 
 GATHER_TIMEOUT_S = 6
 RECORD_MAX_S = 60
 
+# What AT posts, field by field, bounded by the columns the values go in (gateway.forms).
+CALLBACK = (value("sessionId", CallLog.call_id, required=True), value("isActive", limit=1, required=True),
+            value("direction", CallLog.direction), phone("callerNumber"), phone("destinationNumber"),
+            words("dtmfDigits", limit=8), link("recordingUrl"),  # the URL is judged by service.recordings
+            whole("durationInSeconds", CallLog.duration_s), money("amount", CallLog.cost),
+            value("currencyCode", CallLog.cost_currency, drop_bad=True))  # AT re-sends the end until a 200
+
 
 def voice():
-    form = request.form
-    required(form, "sessionId", "isActive")
+    form = read(request.form, CALLBACK)
     service, conversations = context.service(), context.conversations()
-    call_id = form["sessionId"][:64]
+    call_id = form["sessionId"]
     if form["isActive"] == "0":
         return _ended(service.backends, call_id, form)
     settings = service.settings
     turn_kind = request.args.get("turn")
-    outbound = form.get("direction", "").lower() == "outbound"
-    line = settings.at_voice_number if outbound else form.get("destinationNumber", "")
+    outbound = form["direction"].lower() == "outbound"
+    line = settings.at_voice_number if outbound else form["destinationNumber"]
     if turn_kind is None and not outbound and line in settings.missed_call_numbers:
-        missed_call(service, provider=NAME, call_id=call_id, caller=form.get("callerNumber", ""), line=line)
+        missed_call(service, provider=NAME, call_id=call_id, caller=form["callerNumber"], line=line)
         return _xml(_response(ET.Element("Reject")))
-    if turn_kind is None and outbound:
-        farmer = _bridged_farmer(service.backends, call_id)
-        if farmer is not None:  # "call the farmer" from the desk: the agronomist answered, now ring the farmer
-            return _xml(_response(ET.Element("Dial", phoneNumbers=farmer, record="false")))
     try:
+        if turn_kind is None and outbound:
+            farmer = _bridged_farmer(service.backends, call_id)
+            if farmer is not None:  # "call the farmer" from the desk: the agronomist answered, now ring the farmer
+                return _xml(_response(ET.Element("Dial", phoneNumbers=farmer, record="false")))
         # Our call-back: the worker logged it when placing the call, with the farmer's number (AT's direction says
         # so even when AT is quicker than that write; callerNumber is then the farmer, as AT documents it). Asked on
         # a call's first webhook, and on an outbound call's: a farmer's own call needs no database read per turn.
         callback = _callback_phone(service.backends, call_id) if turn_kind is None or outbound else None
         outbound = outbound or callback is not None
         if callback is not None:
-            phone, line = callback, settings.at_voice_number
+            caller, line = callback, settings.at_voice_number
         else:
-            required(form, "callerNumber")
-            phone = sender_phone(form["callerNumber"], "callerNumber")
-        heard = _heard(form, turn_kind)
+            required(request.form, "callerNumber")
+            caller = sender_phone(form["callerNumber"], "callerNumber")
+        heard = _heard(form, turn_kind, caller)
         if heard.kind == "start":
             log_call(service.backends, provider=NAME, call_id=call_id, kind="callback" if outbound else "hotline",
-                     direction="outbound" if outbound else "inbound", phone=phone, line=line, status="in-progress")
-        turn = take_turn(conversations, call_id, phone, heard, callback=outbound)
+                     direction="outbound" if outbound else "inbound", phone=caller, line=line, status="in-progress")
+        turn = take_turn(conversations, call_id, caller, heard, callback=outbound)
     except UNAVAILABLE as exc:
         log.error("call turn refused, a backend is unavailable: %s: %s", type(exc).__name__, exc)
         locale = settings.default_locale
@@ -80,25 +87,31 @@ def voice():
 
 def _bridged_farmer(backends, call_id: str) -> str | None:
     """The farmer to connect, when this outbound call is an agronomist's "call the farmer" (service.bridges)."""
-    with backends.sessions() as db:
+    with backends.hop_transaction() as db:  # someone is on the line: wait no longer than a hop
         return db.scalar(select(CallLog.phone).where(CallLog.provider == NAME, CallLog.call_id == call_id,
                                                      CallLog.kind == "bridge"))
 
 
 def _callback_phone(backends, call_id: str) -> str | None:
     """The farmer's number when this is one of our call-backs (the workers logged it when placing the call)."""
-    with backends.sessions() as db:
+    with backends.hop_transaction() as db:  # someone is on the line: wait no longer than a hop
         return db.scalar(select(CallLog.phone).where(CallLog.provider == NAME,
                                                      CallLog.call_id == call_id, CallLog.kind == "callback"))
 
 
-def _heard(form, turn_kind: str | None) -> Heard:
+def _heard(form, turn_kind: str | None, caller: str) -> Heard:
     if turn_kind is None:
         return Heard("start")
     if turn_kind == "record":
-        url = form.get("recordingUrl", "")
-        return Heard("recording", url) if url.startswith("https://") else Heard("silence")
-    digits = clean(form.get("dtmfDigits", ""))[:8]
+        url = form["recordingUrl"]
+        if not url:  # AT's way of saying nothing was recorded
+            return Heard("silence")
+        refused = refusal(url, NAME)
+        if refused:  # the call goes on as after silence; nothing is kept
+            log.warning("recording not kept for %s: %s", mask_phone(caller), refused)
+            return Heard("silence")
+        return Heard("recording", url)
+    digits = form["dtmfDigits"]
     return Heard("keys", digits) if digits else Heard("silence")
 
 
@@ -173,14 +186,9 @@ def _xml(response: ET.Element) -> Response:
 
 def _ended(backends, call_id: str, form) -> Response:
     """The final notification: duration and cost close the call log. AT repeats it until it gets a 200."""
-    duration = form.get("durationInSeconds", "")
-    try:
-        cost = Decimal(form.get("amount", "")) if form.get("amount") else None
-    except InvalidOperation:
-        cost = None
     known = note_call(backends, provider=NAME, call_id=call_id, status="completed", final=True,
-                      duration_s=int(duration) if duration.isdigit() else None, cost=cost,
-                      currency=(form.get("currencyCode") or "")[:3] or None)
+                      duration_s=form["durationInSeconds"], cost=form["amount"],
+                      currency=form["currencyCode"] or None)
     if not known:
         log.info("end of a call we have no log of")
     return Response(status=200)

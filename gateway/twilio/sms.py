@@ -11,24 +11,39 @@ import logging
 from flask import Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
+from farmdb.models import InboundMessage, OutboundMessage
 from farmdb.phones import InvalidPhoneNumber, to_e164
 from gateway import context
-from gateway.forms import MAX_TEXT, clean, required, sender_phone
+from gateway.errors import DATABASE_DOWN
+from gateway.forms import phone, read, sender_phone, value, words
 from gateway.inbox import answer_sms
 from service.providers.twilio import NAME, STOPPED
-from service.receipts import opt_out, take_receipt
+from service.receipts import take_report
 from service.sms_inbox import Inbound
+from service.spool import park
 
 log = logging.getLogger(__name__)
 
+# What Twilio posts, field by field, bounded by the columns the values go in (gateway.forms).
+MESSAGE = (value("MessageSid", InboundMessage.provider_message_id, required=True),
+           phone("From", required=True), phone("To"), words("Body"))
+STATUS = (value("MessageSid", OutboundMessage.provider_message_id, required=True),
+          value("MessageStatus", OutboundMessage.provider_status, required=True),
+          value("ErrorCode", limit=16, drop_bad=True), phone("To"))
+
 
 def inbound_sms():
-    form = request.form
-    required(form, "MessageSid", "From")
-    phone = sender_phone(form["From"], "From")
-    text = clean(form.get("Body", ""))[:MAX_TEXT]
-    reply = answer_sms(Inbound(provider=NAME, provider_message_id=form["MessageSid"], phone=phone, to=form.get("To"),
-                               text=text))
+    form = read(request.form, MESSAGE)
+    sender = sender_phone(form["From"], "From")
+    inbound = Inbound(provider=NAME, provider_message_id=form["MessageSid"], phone=sender, to=form["To"] or None,
+                      text=form["Body"])
+    try:
+        reply = answer_sms(inbound)
+    except DATABASE_DOWN:
+        # Twilio does not send a message again: kept in Redis, it is answered by SMS once the database is back.
+        if not park(context.service().backends.redis, "inbound_sms", inbound):
+            raise  # Redis is away too: 503 (gateway.errors)
+        reply = None
     twiml = MessagingResponse()
     if reply:
         twiml.message(reply)
@@ -36,22 +51,23 @@ def inbound_sms():
 
 
 def sms_status():
-    form = request.form
-    required(form, "MessageSid", "MessageStatus")
-    error = form.get("ErrorCode") or None
+    form = read(request.form, STATUS)
+    error = form["ErrorCode"] or None
+    report = dict(provider=NAME, provider_message_id=form["MessageSid"], provider_status=form["MessageStatus"],
+                  error=error, stopped=_stopped(form["To"]) if error == STOPPED else None)
     backends = context.service().backends
-    take_receipt(backends, provider=NAME, provider_message_id=form["MessageSid"],
-                 provider_status=form["MessageStatus"], error=error)
-    if error == STOPPED:
-        with backends.sessions() as db, db.begin():
-            _opt_out(db, form.get("To", ""))
+    try:
+        take_report(backends, **report)
+    except DATABASE_DOWN:
+        if not park(backends.redis, "delivery_report", report):  # Twilio does not send a report again either
+            raise
     return "", 204
 
 
-def _opt_out(db, raw_phone: str) -> None:
+def _stopped(raw_phone: str) -> str | None:
+    """The number to opt out when Twilio says its owner replied STOP (error 21610)."""
     try:
-        phone = to_e164(raw_phone, context.settings().default_region)
+        return to_e164(raw_phone, context.settings().default_region)
     except InvalidPhoneNumber as exc:
         log.warning("Twilio STOP (21610) with an unusable To number: %s", exc)
-        return
-    opt_out(db, phone, "sms", f"twilio error {STOPPED}: recipient replied STOP")
+        return None

@@ -15,14 +15,17 @@ from flask import Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from dialogs.texts import N_, texts
+from farmdb.models import CallLog
+from farmdb.phones import mask_phone
 from gateway import context
-from gateway.forms import clean, required, sender_phone
+from gateway.forms import fraction, link, phone, read, sender_phone, value, whole, words
 from locales.languages import language
 from service.call_log import log_call, note_call, note_screen
 from service.calls import Heard, Turn, take_turn
 from service.conversations import UNAVAILABLE
 from service.missed_calls import missed_call
 from service.providers.twilio import NAME
+from service.recordings import refusal
 
 log = logging.getLogger(__name__)
 
@@ -31,26 +34,33 @@ GATHER_TIMEOUT_S = 6
 RECORD_MAX_S = 60
 MAX_HINTS = 80  # Twilio reads a bounded list of hint phrases
 
+# What Twilio posts, field by field, bounded by the columns the values go in (gateway.forms).
+CALL = (value("CallSid", CallLog.call_id, required=True), phone("From", required=True),
+        phone("To", required=True), value("Direction", limit=24),  # inbound, outbound-api, outbound-dial
+        words("Digits", limit=8), words("SpeechResult", limit=300), fraction("Confidence"),
+        link("RecordingUrl"), whole("RecordingDuration"))  # the URL is judged by service.recordings
+STATUS = (value("CallSid", CallLog.call_id, required=True), value("CallStatus", CallLog.status, required=True),
+          whole("CallDuration", CallLog.duration_s))
+
 
 def voice():
-    form = request.form
-    required(form, "CallSid", "From", "To")
+    form = read(request.form, CALL)
     service, conversations = context.service(), context.conversations()
     settings = service.settings
-    outbound = form.get("Direction", "inbound").startswith("outbound")
+    outbound = form["Direction"].startswith("outbound")
     line = form["From"] if outbound else form["To"]
     call_id, turn_kind = form["CallSid"], request.args.get("turn")
     if turn_kind is None and not outbound and line in settings.missed_call_numbers:
         missed_call(service, provider=NAME, call_id=call_id, caller=form["From"], line=line)
         return _twiml(_rejected())
-    phone = sender_phone(form["To"] if outbound else form["From"], "To" if outbound else "From")
-    heard = _heard(form, turn_kind)
+    caller = sender_phone(form["To"] if outbound else form["From"], "To" if outbound else "From")
+    heard = _heard(form, turn_kind, caller)
     try:
         if heard.kind == "start":
             # Answered now, whatever it was ringing as.
             log_call(service.backends, provider=NAME, call_id=call_id, direction="outbound" if outbound else "inbound",
-                     kind="callback" if outbound else "hotline", phone=phone, line=line, status="in-progress")
-        turn = take_turn(conversations, call_id, phone, heard, callback=outbound)
+                     kind="callback" if outbound else "hotline", phone=caller, line=line, status="in-progress")
+        turn = take_turn(conversations, call_id, caller, heard, callback=outbound)
     except UNAVAILABLE as exc:
         log.error("call turn refused, a backend is unavailable: %s: %s", type(exc).__name__, exc)
         return _twiml(_busy(settings.default_locale, settings))
@@ -58,26 +68,24 @@ def voice():
     return _twiml(render(turn, settings, speech=True))
 
 
-def _heard(form, turn_kind: str | None) -> Heard:
+def _heard(form, turn_kind: str | None, caller: str) -> Heard:
     if turn_kind is None:
         return Heard("start")
     if turn_kind == "silence":
         return Heard("silence")
     if turn_kind == "record":
-        url, seconds = form.get("RecordingUrl", ""), form.get("RecordingDuration", "0")
-        if url.startswith("https://") and seconds.isdigit() and int(seconds) > 0:
-            return Heard("recording", url)
-        return Heard("silence")
-    digits = clean(form.get("Digits", ""))[:8]
-    if digits:
-        return Heard("keys", digits)
-    speech = clean(form.get("SpeechResult", ""))[:300]
-    if speech:
-        try:
-            confidence = float(form.get("Confidence", "0"))
-        except ValueError:
-            confidence = 0.0
-        return Heard("speech", speech, confidence)
+        url = form["RecordingUrl"]
+        if not (url and form["RecordingDuration"]):
+            return Heard("silence")
+        refused = refusal(url, NAME)
+        if refused:  # the call goes on as after silence; nothing is kept
+            log.warning("recording not kept for %s: %s", mask_phone(caller), refused)
+            return Heard("silence")
+        return Heard("recording", url)
+    if form["Digits"]:
+        return Heard("keys", form["Digits"])
+    if form["SpeechResult"]:
+        return Heard("speech", form["SpeechResult"], form["Confidence"] or 0.0)
     return Heard("silence")
 
 
@@ -156,12 +164,10 @@ def _twiml(response: VoiceResponse) -> Response:
 
 def voice_status():
     """Twilio's call progress: kept on the call log (final statuses close it, with the duration)."""
-    form = request.form
-    required(form, "CallSid", "CallStatus")
-    status = form["CallStatus"][:24]
-    duration = form.get("CallDuration", "")
+    form = read(request.form, STATUS)
+    status = form["CallStatus"]
     known = note_call(context.service().backends, provider=NAME, call_id=form["CallSid"], status=status,
-                      final=status in FINAL, duration_s=int(duration) if duration.isdigit() else None)
+                      final=status in FINAL, duration_s=form["CallDuration"])
     if not known:
         log.info("status for a call we have no log of", extra={"status": status})
     return Response(status=204)

@@ -129,7 +129,7 @@ class RazorpayProvider:
         try:
             document = json.loads(text)
             return _read_event(document)
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # RecursionError: nested deeply
             raise WebhookRejected("not a Razorpay event we can read") from None
 
 

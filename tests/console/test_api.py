@@ -135,3 +135,45 @@ def test_the_docs_are_served_from_here(api):
     page = api.get("/api/v1/docs")
     assert page.status_code == 200 and "/api/v1/openapi.json" in page.get_data(as_text=True)
     assert api.get("/api/v1/docs/swagger-ui-bundle.js").status_code == 200
+
+
+def _api_rules(api):
+    return [rule for rule in api.application.url_map.iter_rules() if rule.endpoint.startswith(("api.", "api_legacy."))]
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999", "2147483648", "-1", "0", "1e3", "\u0661"])
+def test_an_id_no_row_can_have_is_a_404_on_every_route_old_and_new(api, number):
+    routes = [rule for rule in _api_rules(api) if "int" in {type(c).__name__ for c in rule._converters.values()}
+              or any(c.regex == r"\d+" for c in rule._converters.values())]
+    assert {r.rule for r in routes} >= {"/api/v1/farmers/<int:farmer_id>", "/api/v1/broadcasts/<int:broadcast_id>",
+                                        "/api/broadcasts/<int:broadcast_id>"}
+    for rule in routes:
+        path = rule.rule.split("<")[0] + number + rule.rule.split(">", 1)[1]
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = api.open(path, method=method, headers=_as(BOOTSTRAP))
+            assert response.status_code == 404 and response.is_json, (method, path, response.status_code)
+
+
+@pytest.mark.parametrize("query", ["page=99999999999999999999", "per_page=-1", "page=1e3", "page=0"])
+def test_a_page_out_of_range_is_a_400(api, query):
+    for path in ("/api/v1/farmers", "/api/v1/tickets"):
+        response = api.get(f"{path}?{query}", headers=_as(BOOTSTRAP))
+        assert response.status_code == 400 and "page" in response.json["message"], path
+
+
+@pytest.mark.parametrize("advisory_id", [10**20, 2**31, -1, 0, 1.5, True, "1", None])
+def test_an_advisory_id_no_row_can_have_is_a_400_on_the_old_path_and_the_new(api, advisory_id):
+    for path in ("/api/broadcasts", "/api/v1/broadcasts"):
+        response = api.post(path, json={"advisory_id": advisory_id, "preview": True}, headers=_as(BOOTSTRAP))
+        assert response.status_code == 400 and "advisory_id" in response.json["message"], path
+
+
+@pytest.mark.parametrize("body", [b"[" * 20_000, b'{"text": ' + b"[" * 20_000, b'{"text": "\\ud800"}',
+                                  b'{"advisory_id": 1, "preview": true, "crop": "\\udfff"}'])
+def test_a_json_body_nested_deeply_or_with_half_a_character_is_a_400(api, key, ticket, body):
+    number, agronomist = ticket(), key("agronomist")
+    for method, path in (("POST", "/api/broadcasts"), ("POST", "/api/v1/broadcasts"),
+                         ("POST", f"/api/v1/tickets/{number}/answer"), ("POST", f"/api/v1/tickets/{number}/close")):
+        response = api.open(path, method=method, data=body, content_type="application/json",
+                            headers=_as(agronomist if "tickets" in path else BOOTSTRAP))
+        assert response.status_code == 400, (path, response.get_data(as_text=True)[:200])

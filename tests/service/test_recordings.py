@@ -7,7 +7,7 @@ import pytest
 import responses
 
 from service import recordings
-from service.recordings import RecordingError, fetch, provider_of
+from service.recordings import RecordingError, fetch, provider_of, refusal
 
 TWILIO = "https://api.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE0456"
 
@@ -25,9 +25,31 @@ TWILIO = "https://api.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE0456"
     ("https://localhost/admin", None),
     ("file:///etc/passwd", None),
     ("https://[::1/x", None),  # not even a URL
+    ("https://api.dublin.ie1.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE0456", "twilio"),  # a regional edge
+    ("https://api.sydney.au1.twilio.com/2010-04-01/x", "twilio"),
+    ("https://voice.sandbox.africastalking.com/recordings/abc.mp3", "africastalking"),
+    ("https://twilio.com.attacker.example/x", None),
+    ("https://attacker.example/x?api.twilio.com", None),
+    ("https://attacker.example\\@api.twilio.com/x", None),  # a backslash before the host
+    ("https://api.twil\nio.com/x", None),  # urlsplit would quietly drop the newline
+    ("https://attacker.example\t.twilio.com/x", None),
+    ("https://api.twilio.com/\x00x", None),
 ])
 def test_only_the_providers_own_hosts_are_trusted(url, provider):
     assert provider_of(url) == provider
+
+
+@pytest.mark.parametrize("url, provider, why", [
+    (TWILIO, "twilio", None),
+    ("https://api.dublin.ie1.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE0456", "twilio", None),
+    ("https://voice.africastalking.com/recordings/abc.mp3", "africastalking", None),
+    (TWILIO, "africastalking", "not on africastalking's hosts"),  # a Twilio URL in an AT callback
+    ("https://voice.africastalking.com/recordings/abc.mp3", "twilio", "not on twilio's hosts"),
+    ("https://attacker.example/x.mp3", "twilio", "not on twilio's hosts"),
+    (TWILIO + "/" + "x" * 500, "twilio", "longer than 500 characters"),  # would not fit the ticket's column
+])
+def test_a_recording_is_kept_only_from_the_provider_that_made_it(url, provider, why):
+    assert refusal(url, provider) == (why and f"its URL is {why}")
 
 
 @responses.activate

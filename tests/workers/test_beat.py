@@ -5,9 +5,11 @@ from datetime import datetime, timedelta, timezone
 from workers.alerts import SEND_STAGE_ADVISORIES, SEND_WEATHER_ALERTS
 from workers.beat import Schedule
 from workers.payments import EXPIRE_STALE_PAYMENTS, REMIND_RENEWALS
+from workers.spool import REPLAY_WEBHOOKS
 from workers.sweeper import SWEEP_OUTBOX
 
-JOBS = (SWEEP_OUTBOX, SEND_WEATHER_ALERTS, SEND_STAGE_ADVISORIES, REMIND_RENEWALS, EXPIRE_STALE_PAYMENTS)
+JOBS = (SWEEP_OUTBOX, REPLAY_WEBHOOKS, SEND_WEATHER_ALERTS, SEND_STAGE_ADVISORIES, REMIND_RENEWALS,
+        EXPIRE_STALE_PAYMENTS)
 
 
 def test_every_job_of_the_schedule_is_a_task_of_the_app(booted):

@@ -149,7 +149,7 @@ def test_dispatch_goes_in_chunks_and_progress_is_counted_from_the_rows(sessions,
                                                                        cotton_advisory, monkeypatch):
     chunks = []
     real = send_tasks.send_batch
-    monkeypatch.setattr(send_tasks, "send_batch", lambda s, ids: chunks.append(list(ids)) or real(s, ids))
+    monkeypatch.setattr(send_tasks, "send_batch", lambda s, ids, **kw: chunks.append(list(ids)) or real(s, ids, **kw))
     monkeypatch.setattr("workers.broadcasts.CHUNK", 2)
     with sessions() as db, db.begin():
         made, _, _ = broadcasts.advisory_broadcast(service, db, cotton_advisory, Audience(state="Maharashtra"))

@@ -233,8 +233,8 @@ def test_the_sandbox_makes_a_local_link_that_expires_after_the_configured_hours(
     before = datetime.now(timezone.utc)
     payment_id = _subscribe(service, sessions, register_farmer())
     payment = _payment(sessions, payment_id)
-    assert (payment.provider, payment.provider_ref) == ("sandbox", f"sandbox_{payment_id}")
-    assert payment.link_url == f"http://127.0.0.1:5000/payments/sandbox/sandbox_{payment_id}"
+    assert payment.provider == "sandbox" and len(payment.provider_ref) >= 22  # random: tests/gateway/test_payments.py
+    assert payment.link_url == f"http://127.0.0.1:5000/payments/sandbox/{payment.provider_ref}"
     assert abs(payment.expires_at - (before + timedelta(hours=48))) < timedelta(minutes=1)
 
 

@@ -46,7 +46,7 @@ class AtCall:
     def silence(self):
         return self.post(self.xml.find("Redirect").text, self.form())
 
-    def record(self, url="https://s3.eu-west-1.amazonaws.com/at-voice/ATVId_7f3a9c2e1b.mp3"):
+    def record(self, url="https://voice.africastalking.com/recordings/ATVId_7f3a9c2e1b.mp3"):
         return self.post(self.xml.find("Record").get("callbackUrl"), self.form(recordingUrl=url))
 
     def hang_up(self, seconds="95", amount="1.5000", currency="KES"):
@@ -124,7 +124,7 @@ def test_a_pest_report_is_recorded(at_call, register_farmer, sessions):
     c.record()
     with sessions() as db:
         request = db.scalar(select(ExpertRequest))
-    assert request.recording_url == "https://s3.eu-west-1.amazonaws.com/at-voice/ATVId_7f3a9c2e1b.mp3"
+    assert request.recording_url == "https://voice.africastalking.com/recordings/ATVId_7f3a9c2e1b.mp3"
 
 
 def test_the_token_travels_in_every_url_we_give_at(make_service, register_farmer):
@@ -163,6 +163,25 @@ def test_the_english_fallback_reads_names_in_latin_letters(at_call, register_far
     c = at_call().start().press("2")  # prices: the crop names are Marathi words
     assert not any("\u0900" <= ch <= "\u097f" for ch in c.said)
     assert "kaandaa" in c.said.lower()
+
+
+@pytest.mark.parametrize("url, why", [
+    ("https://attacker.example/ATVId_7f3a9c2e1b.mp3", "not on africastalking's hosts"),
+    ("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE42", "not on africastalking's hosts"),  # not AT's
+    ("https://169.254.169.254/latest/meta-data/", "not on africastalking's hosts"),
+    ("http://voice.africastalking.com/recordings/x.mp3", "not on africastalking's hosts"),  # not https
+    ("https://voice.africastalking.com/recordings/" + "x" * 500, "longer than 500 characters"),
+])
+def test_a_recording_off_ats_hosts_is_not_kept_and_the_call_goes_on(at_call, register_farmer, sessions, caplog,
+                                                                   url, why):
+    register_farmer(locale="en")
+    c = at_call().start().press("5").press("1")  # expert -> yes -> record the question
+    c.record(url)
+    assert c.said.startswith(texts("en", latin=False)("voice.no_input")) and c.xml.find("Record") is not None
+    with sessions() as db:
+        assert db.scalar(select(ExpertRequest)) is None
+    [line] = [r.getMessage() for r in caplog.records if "recording not kept" in r.getMessage()]
+    assert why in line and "+91******5678" in line and FARMER not in line
 
 
 def test_silence_at_a_recording_prompt_re_prompts(at_call, register_farmer):

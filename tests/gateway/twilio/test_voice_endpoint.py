@@ -165,6 +165,30 @@ def test_a_pest_report_is_recorded_for_the_expert_and_the_ticket_sent_by_sms(cal
     assert request.ticket == ticket.replace(" ", "") and request.ticket in sms.body and sms.status == "sent"
 
 
+@pytest.mark.parametrize("url, kept", [
+    ("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE42", True),
+    ("https://api.dublin.ie1.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE42", True),  # a regional edge
+    ("https://attacker.example/2010-04-01/Accounts/AC1/Recordings/RE42", False),
+    ("https://api.twilio.com.attacker.example/2010-04-01/Recordings/RE42", False),
+    ("https://voice.africastalking.com/recordings/RE42.mp3", False),  # another provider's host
+    ("https://169.254.169.254/latest/meta-data/", False),
+    ("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/" + "R" * 500, False),  # longer than its column
+])
+def test_only_a_recording_on_twilios_hosts_is_kept(call, register_farmer, sessions, caplog, url, kept):
+    register_farmer(locale="en")
+    c = call().start().press("5").press("1")  # expert -> yes -> record the question
+    c.record(url)
+    with sessions() as db:
+        request = db.scalar(select(ExpertRequest))
+    if kept:
+        assert request.recording_url == url and c.twiml.find("Hangup") is not None
+        return
+    assert request is None  # the call goes on: asked once more, as after silence
+    assert c.said[0] == texts("en", latin=False)("voice.no_input") and c.twiml.find("Record") is not None
+    [line] = [r.getMessage() for r in caplog.records if "recording not kept" in r.getMessage()]
+    assert "+91******5678" in line and FARMER not in line
+
+
 def test_an_empty_recording_is_silence(call, register_farmer):
     register_farmer(locale="en")
     c = call().start().press("5").press("1")  # expert -> yes -> record the question
