@@ -37,6 +37,14 @@ class EraseFarmer:
 
 
 @dataclass(frozen=True)
+class ForgetNumber:
+    """Someone with no profile asked us to delete their data: what their number left behind (their messages and
+    our answers, their calls and sessions) goes, as it would for a farmer."""
+    phone: str
+    channel: str
+
+
+@dataclass(frozen=True)
 class CreateExpertRequest:
     ticket: str
     farmer_id: int
@@ -73,4 +81,4 @@ class AnswerHeard:
     ticket: str
 
 
-Effect = RegisterFarmer | UpdateFarmer | EraseFarmer | CreateExpertRequest | SendSms | StartPayment | AnswerHeard
+Effect = RegisterFarmer | UpdateFarmer | EraseFarmer | ForgetNumber | CreateExpertRequest | SendSms | StartPayment | AnswerHeard

@@ -80,9 +80,10 @@ return 1
 
 
 class RedisClock:
-    """Redis's clock as seen from this process: the offset from ours, measured with TIME (the answer taken to be
-    half a round trip old) and measured again every minute. Each lock request carries, on that clock, the moment
-    its sender stops waiting for the answer: the client's socket timeout from now."""
+    """Redis's clock as seen from this process: its offset from our monotonic clock (which no NTP step moves),
+    measured with TIME (the answer taken to be half a round trip old), again every minute, and at once when Redis
+    refused a request we were still waiting for (its clock moved: a failover). Each lock request carries, on that
+    clock, the moment its sender stops waiting for the answer: the client's socket timeout from now."""
 
     def __init__(self, client: redis.Redis):
         self.client = client
@@ -95,12 +96,15 @@ class RedisClock:
         if not self.wait_ms:
             return 0
         if self._offset_ms is None or time.monotonic() - self._measured_at > CLOCK_REFRESH_S:
-            sent = time.time()
+            sent = time.monotonic()
             seconds, micros = self.client.time()
-            received = time.time()
+            received = time.monotonic()
             self._offset_ms = seconds * 1000 + micros / 1000 - (sent + received) * 500
-            self._measured_at = time.monotonic()
-        return int(time.time() * 1000 + self._offset_ms) + self.wait_ms
+            self._measured_at = received
+        return int(time.monotonic() * 1000 + self._offset_ms) + self.wait_ms
+
+    def forget(self) -> None:
+        self._offset_ms = None
 
 
 def _take_lock(take, clock: RedisClock, lock: str, key: str, token: str, what: str):
@@ -110,6 +114,8 @@ def _take_lock(take, clock: RedisClock, lock: str, key: str, token: str, what: s
         got, raw = take(keys=[lock, key], args=[token, LOCK_MS, clock.deadline_ms()])
         if got == 1:
             return raw
+        if got == -1:  # refused as too late, yet here we are, still waiting: measure Redis's clock again
+            clock.forget()
         if time.monotonic() > deadline:
             raise Busy(what)
         time.sleep(0.005)

@@ -51,30 +51,41 @@ def erase(db: Session, farmer: Farmer, *, channel: str, notice: str) -> list[str
     db.add(farmer.withdraw_consent(channel, notice))
     db.flush()
     phone, theirs = farmer.phone, farmer.id
+    call_ids = forget_number(db, phone, theirs)
     db.execute(update(ExpertRequest).where(ExpertRequest.farmer_id == theirs)
                .values(description=None, recording_url=None, answer=None))  # their words, voice and our answer
     db.execute(update(ExpertRequest).where(ExpertRequest.farmer_id == theirs,
                                            ExpertRequest.status.in_(("open", "assigned")))
                .values(status="closed", closed_at=utcnow()))  # nobody left to answer: off the desk
-    db.execute(update(UssdSession).where(UssdSession.phone == phone)
-               .values(phone=ERASED, input=None, last_screen=None, error=None))
-    calls = or_(CallLog.phone == phone, CallLog.farmer_id == theirs)
-    call_ids = list(db.scalars(select(CallLog.call_id).where(calls)))
-    db.execute(update(CallLog).where(calls).values(phone=ERASED, farmer_id=None))
-    outbound = or_(OutboundMessage.phone == phone, OutboundMessage.farmer_id == theirs)
-    db.execute(update(OutboundMessage).where(outbound, OutboundMessage.status.in_(("queued", "sending")))
-               .values(status="failed", last_error=WITHDRAWN))
-    db.execute(update(OutboundMessage).where(outbound)  # a provider's error may quote the number
-               .values(phone=ERASED, body="(erased)", farmer_id=None,
-                       last_error=case((OutboundMessage.last_error == WITHDRAWN, WITHDRAWN), else_=None)))
-    db.execute(update(InboundMessage).where(or_(InboundMessage.phone == phone, InboundMessage.farmer_id == theirs))
-               .values(phone=ERASED, text="(erased)", farmer_id=None, extra={}))
     db.execute(update(Payment).where(Payment.farmer_id == theirs, Payment.status == "pending",
                                      Payment.link_url.is_(None))
                .values(status="failed", failure_reason=WITHDRAWN))  # no link made yet, and nobody to send it to
     db.execute(update(Payment).where(Payment.farmer_id == theirs).values(farmer_id=None))
     db.delete(farmer)
     db.flush()
+    return call_ids
+
+
+def forget_number(db: Session, phone: str, farmer_id: int | None = None) -> list[str]:
+    """What a number (and, when given, a farmer's id) left in the logs: USSD sessions, calls and messages both ways
+    keep their row for the service's figures but lose the number and every text. Messages not yet sent are
+    cancelled. Returns the provider ids of the calls, whose sessions Redis must forget."""
+    def theirs(phone_column, farmer_column):
+        return phone_column == phone if farmer_id is None else or_(phone_column == phone, farmer_column == farmer_id)
+
+    db.execute(update(UssdSession).where(UssdSession.phone == phone)
+               .values(phone=ERASED, input=None, last_screen=None, error=None))
+    calls = theirs(CallLog.phone, CallLog.farmer_id)
+    call_ids = list(db.scalars(select(CallLog.call_id).where(calls)))
+    db.execute(update(CallLog).where(calls).values(phone=ERASED, farmer_id=None))
+    outbound = theirs(OutboundMessage.phone, OutboundMessage.farmer_id)
+    db.execute(update(OutboundMessage).where(outbound, OutboundMessage.status.in_(("queued", "sending")))
+               .values(status="failed", last_error=WITHDRAWN))
+    db.execute(update(OutboundMessage).where(outbound)  # a provider's error may quote the number
+               .values(phone=ERASED, body="(erased)", farmer_id=None,
+                       last_error=case((OutboundMessage.last_error == WITHDRAWN, WITHDRAWN), else_=None)))
+    db.execute(update(InboundMessage).where(theirs(InboundMessage.phone, InboundMessage.farmer_id))
+               .values(phone=ERASED, text="(erased)", farmer_id=None, extra={}))
     return call_ids
 
 

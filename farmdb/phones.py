@@ -47,9 +47,16 @@ def mask_phone(phone: str) -> str:
     return ("+" + country if country else "") + "*" * (len(rest) - 4) + rest[-4:]
 
 
-# Anything in free text that looks like a phone number: +E.164, or a bare Indian mobile with or without 91/0.
-_PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:\+\d{8,15}|(?:91|0)?[6-9]\d{9})(?!\d)")
+# Anything in free text that looks like a phone number: +E.164 (also as typed, "+91 98220-11234", and as a URL
+# encodes it, "%2B919822011234"), a bare Indian mobile with or without 91/0 ("98220 11234" too), a Kenyan mobile
+# without its plus (254712345678, 0712345678).
+_PHONE_IN_TEXT = re.compile(
+    r"(?<![\w+%])(?:"
+    r"(?:\+|%2[Bb])\d(?:[ -]?\d){7,14}"
+    r"|(?:91|0)?[6-9]\d{4}[ -]?\d{5}"
+    r"|(?:254|0)[17]\d{8}"
+    r")(?!\d)")
 
 
 def mask_phones_in(text: str) -> str:
-    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(re.sub(r"^%2[Bb]", "+", m.group(0))), text)

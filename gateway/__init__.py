@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     errors.init_app(app, pages={console.PREFIX: console.error_page})
     metrics.init_app(app)
     headers.init_app(app)  # on every answer, the console's and the API's too
-    limits.init_app(app, settings)  # before the console and the API, whose limits it carries
+    limits.init_app(app, settings, service.backends.redis)  # before the console and the API, whose limits it carries
     for blueprint in (health.blueprint(), africastalking.blueprint(), twilio.blueprint(), payments.blueprint(),
                       voice_audio.blueprint()):
         app.register_blueprint(blueprint)

@@ -26,6 +26,7 @@ from nlu.rasa_client import RasaParser
 from service.context import Service
 from service.dialog_services import DialogServices
 from service.effects import apply_effects
+from service import spool
 from service.limits import CallerLimits
 from service.reference import ReferenceData
 from service.weather import weather_service
@@ -101,6 +102,7 @@ class Conversations:
         """After an erasure: what Redis remembers of them goes too (caller_keys). A USSD hop or a call's turn that
         erased writes its own last screen back as it ends, without their details: that lives out its TTL."""
         self.backends.redis.delete(*caller_keys(phone, call_ids))
+        spool.forget(self.backends.redis, phone)
 
     def mid_flow(self, session: Session) -> bool:
         """Kept for the resume window only when a drop would be worth continuing."""

@@ -33,7 +33,7 @@ def apply_effects(service: Service, db: Session, effects: list[fx.Effect]) -> Ap
         result = handler(service, db, effect)
         if isinstance(effect, fx.RegisterFarmer):
             applied.registered_farmer_id = result
-        elif isinstance(effect, fx.EraseFarmer):
+        elif isinstance(effect, (fx.EraseFarmer, fx.ForgetNumber)):
             applied.erased_call_ids = tuple(result)
     return applied
 
@@ -68,6 +68,12 @@ def _erase(service: Service, db: Session, e: fx.EraseFarmer) -> list[str]:
     return call_ids
 
 
+def _forget_number(service: Service, db: Session, e: fx.ForgetNumber) -> list[str]:
+    call_ids = farmers.forget_number(db, e.phone)
+    log.info("a caller with no profile had their number forgotten", extra={"channel": e.channel})
+    return call_ids
+
+
 def _expert_request(service: Service, db: Session, e: fx.CreateExpertRequest) -> None:
     crop_id = db.scalar(select(Crop.id).where(Crop.code == e.crop)) if e.crop else None
     db.add(ExpertRequest(ticket=e.ticket, farmer_id=e.farmer_id, crop_id=crop_id, kind=e.kind, channel=e.channel,
@@ -98,6 +104,7 @@ _HANDLERS = {
     fx.RegisterFarmer: _register,
     fx.UpdateFarmer: _update,
     fx.EraseFarmer: _erase,
+    fx.ForgetNumber: _forget_number,
     fx.CreateExpertRequest: _expert_request,
     fx.SendSms: _send_sms,
     fx.StartPayment: _start_payment,

@@ -18,7 +18,7 @@ from service.rate_limit import RateLimiter
 log = logging.getLogger(__name__)
 
 HITS_KEY = "limits:hits"  # limit name -> refusals since Redis started
-LIMITS = ("sms_replies", "ussd_sessions")
+LIMITS = ("sms_replies", "ussd_sessions", "refused_requests")  # the last: gateway.limits, per client address
 
 
 class CallerLimits:

@@ -5,6 +5,7 @@ else: a URL we were handed cannot make the server call an address of someone's c
 be audio, and not too much of it."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -13,13 +14,16 @@ import requests
 from farmdb.models import ExpertRequest
 from service.settings import Settings
 
-# Where each provider keeps recordings: an exact host, or ".suffix" for any host under it.
+# Where each provider keeps recordings, as the whole host name.
 HOSTS = {
-    # /2010-04-01/Accounts/AC.../Recordings/RE..., or on a regional edge: api.dublin.ie1.twilio.com
-    "twilio": ("api.twilio.com", ".twilio.com"),
+    # /2010-04-01/Accounts/AC.../Recordings/RE..., on api.twilio.com or a regional edge: api.dublin.ie1.twilio.com
+    "twilio": re.compile(r"api(\.[a-z]+\.[a-z]{2}[0-9])?\.twilio\.com"),
     # AT's docs name no host for recordingUrl: its own domain (voice.africastalking.com), nothing else.
-    "africastalking": (".africastalking.com",),
+    "africastalking": re.compile(r"([a-z0-9-]+\.)+africastalking\.com"),
 }
+# A host name as DNS spells it: whatever else (a backslash, "%", "@") could be read as another host by the HTTP
+# client than by urlsplit ("https://evil.example\\.twilio.com/" connects to evil.example).
+_HOST_NAME = re.compile(r"[a-z0-9.-]+")
 MAX_URL = ExpertRequest.recording_url.property.columns[0].type.length
 MAX_BYTES = 8 * 1024 * 1024  # a 60-second recording is well under 1 MB as MP3, ~1 MB as 8 kHz WAV
 TIMEOUT = (3.05, 20)  # connect, read (seconds)
@@ -49,18 +53,19 @@ def refusal(url: str, provider: str) -> str | None:
 
 def provider_of(url: str) -> str | None:
     """Which provider's host the URL is on, or None when it is on nobody's we trust."""
-    if not url.isprintable() or " " in url:  # judged as fetched: urlsplit would quietly drop tabs and newlines
+    if not url.isprintable() or " " in url or "\\" in url:  # urlsplit would drop tabs and newlines quietly
         return None
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
         return None
-    host = (parts.hostname or "").lower().rstrip(".")
-    if parts.scheme != "https" or parts.username or parts.password or port not in (None, 443) or not host:
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or parts.username or parts.password or port not in (None, 443) or \
+            not _HOST_NAME.fullmatch(host) or parts.netloc.lower() not in (host, f"{host}:443"):
         return None
     for provider, hosts in HOSTS.items():
-        if any(host == h or (h.startswith(".") and host.endswith(h)) for h in hosts):
+        if hosts.fullmatch(host.removesuffix(".")):  # "api.twilio.com." is the same host, fully qualified
             return provider
     return None
 

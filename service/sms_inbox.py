@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dialogs import sms
-from dialogs.effects import EraseFarmer
+from dialogs.effects import EraseFarmer, ForgetNumber
 from dialogs.sms.keywords import DELETE_WORDS
 from dialogs.store import held
 from farmdb.farmers import ERASURE_NOTICE
@@ -64,9 +64,10 @@ def rasa_answer(conversations: Conversations) -> Callable[[str, str, Parse, str]
     return answer
 
 
-def _always_answered(inbound: Inbound, parse: Parse) -> bool:
-    """STOP, START and DELETE: a farmer's say over their messages and their data is never rate-limited."""
-    return (parse.keyword and parse.intent in ("opt_out", "register")) or \
+def _always_answered(inbound: Inbound, parse: Parse, chat) -> bool:
+    """STOP, START, DELETE and the answer to "delete everything?": a farmer's say over their messages and their data
+    is never rate-limited."""
+    return (parse.keyword and parse.intent in ("opt_out", "register")) or chat.step == "confirm_delete" or \
         inbound.text.strip().casefold().strip(".!") in DELETE_WORDS
 
 
@@ -91,13 +92,13 @@ def _handle(conversations: Conversations, inbound: Inbound, parse: Parse | None 
             log.info("SMS already handled; answering as before", extra={"provider": inbound.provider})
             return existing.extra.get("reply")
     parse = parse or conversations.parser.parse(inbound.text)
-    if not _always_answered(inbound, parse) and not conversations.limits.sms_reply(inbound.phone):
-        return _keep_unanswered(backends, inbound, parse)
     chat = _load_chat(backends.redis, inbound.phone)
+    if not _always_answered(inbound, parse, chat) and not conversations.limits.sms_reply(inbound.phone):
+        return _keep_unanswered(backends, inbound, parse)
     profile = services.profile(inbound.phone)
     message = sms.Message(inbound.phone, inbound.text, parse, message_id=inbound.provider_message_id)
     chat, text, effects = sms.reply(message, profile, chat, services)
-    erased = any(isinstance(e, EraseFarmer) for e in effects)
+    erased = any(isinstance(e, (EraseFarmer, ForgetNumber)) for e in effects)
     try:
         with backends.sessions() as db, db.begin():
             row = InboundMessage(provider=inbound.provider, provider_message_id=inbound.provider_message_id,

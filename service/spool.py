@@ -37,9 +37,11 @@ def park(client: redis.Redis, kind: str, fields) -> bool:
     return True
 
 
-def replay(client: redis.Redis, handlers: dict[str, Handler], *, most: int = 1000) -> int:
-    """Hand up to `most` parked webhooks to their handlers, oldest first; stop at the first that fails (the outage
-    is not over: it stays first in line). Returns how many were replayed."""
+def replay(client: redis.Redis, handlers: dict[str, Handler], *, most: int = 1000,
+           outages: tuple[type[Exception], ...] = (redis.RedisError,)) -> int:
+    """Hand up to `most` parked webhooks to their handlers, oldest first. An outage (`outages`) stops the run: the
+    entry stays first in line for the next. Any other failure is this entry's own (a bug, a renamed field): it is
+    set aside in `spool:bad`, logged, and the others go on. Returns how many were replayed."""
     done = 0
     while done < most:
         raw = client.lindex(KEY, 0)
@@ -47,18 +49,28 @@ def replay(client: redis.Redis, handlers: dict[str, Handler], *, most: int = 100
             break
         try:
             entry = json.loads(raw)
-            handler = handlers[entry["kind"]]
-        except (ValueError, KeyError, TypeError):
-            log.error("an unreadable spool entry moved to %s", BAD_KEY)
+            handlers[entry["kind"]](entry["fields"])
+        except outages:
+            raise
+        except Exception:
+            log.exception("a parked webhook could not be replayed: set aside in %s", BAD_KEY)
             client.rpush(BAD_KEY, raw)
-            client.lrem(KEY, 1, raw)
-            continue
-        handler(entry["fields"])  # raises while the database is still away: the entry stays
+        else:
+            done += 1
         client.lrem(KEY, 1, raw)
-        done += 1
     if done:
         log.info("replayed %d parked webhook(s)", done)
     return done
+
+
+def forget(client: redis.Redis, phone: str) -> int:
+    """An erasure: the parked webhooks from or about this number go (the spool is short: minutes of an outage)."""
+    gone = 0
+    for key in (KEY, BAD_KEY):
+        for raw in client.lrange(key, 0, -1):
+            if phone.encode() in raw or phone.lstrip("+").encode() in raw:
+                gone += client.lrem(key, 0, raw)
+    return gone
 
 
 def waiting(client: redis.Redis) -> int:

@@ -270,8 +270,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("USSD_SESSIONS_PER_MINUTE", "6", _between(1, 1000),
              "New USSD sessions one phone may start in a minute; past it they are told to try again later"),
     Variable("REFUSED_REQUESTS_PER_MINUTE", "60", _between(5, 100_000),
-             "Refused requests (bad token, signature or path) one address may make in a minute before all its "
-             "requests get 429"),
+             "Refused requests (bad token, signature, path or method) one address may make in a minute before its "
+             "requests without a provider's credential get 429"),
     Variable("DB_STATEMENT_TIMEOUT_MS", "120000", _between(0, 3_600_000),
              "Longest a PostgreSQL statement may run before it is cancelled (0: no limit)"),
     Variable("DB_LOCK_TIMEOUT_MS", "5000", _between(0, 3_600_000),

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from farmdb.farmers import ERASED
 from farmdb.models import CallLog
 from farmdb.phones import mask_phones_in
 from service.providers import PermanentSendError, RetryableSendError
@@ -61,6 +62,9 @@ def call_back(task: ServiceTask, ring_id: int) -> str:
     if ring is None:
         log.warning("call-back for a ring we have no log of", extra={"ring_id": ring_id})
         return "missing"
+    if ring.phone == ERASED:  # they asked for their data to be deleted between the ring and now
+        log.info("call-back dropped: the caller's number was erased", extra={"ring_id": ring.id})
+        return "erased"
     key, claim = f"callback:{ring.phone}", str(ring.id)
     redis = backends.redis
     if not redis.set(key, claim, nx=True, ex=settings.callback_period):

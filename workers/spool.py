@@ -1,7 +1,7 @@
 """The replay of webhooks parked while the database was away (service.spool), every minute from the beat."""
 from __future__ import annotations
 
-from service.conversations import Conversations
+from service.conversations import UNAVAILABLE, Conversations
 from service.receipts import take_report
 from service.sms_inbox import Inbound, handle
 from service.spool import replay
@@ -25,4 +25,5 @@ def replay_webhooks(task: ServiceTask) -> int:
     def delivery_report(fields: dict) -> None:
         take_report(service.backends, **fields)
 
-    return replay(service.backends.redis, {"inbound_sms": inbound_sms, "delivery_report": delivery_report})
+    return replay(service.backends.redis, {"inbound_sms": inbound_sms, "delivery_report": delivery_report},
+                  outages=UNAVAILABLE)

@@ -3,7 +3,7 @@ DELETE withdraws consent (DPDP Act: as easy as giving it), HELP says what to ask
 but the answers to these. Only the STOP keyword opts out: a question with "band" or "stop" in it is a question."""
 from __future__ import annotations
 
-from dialogs.effects import UpdateFarmer
+from dialogs.effects import ForgetNumber, UpdateFarmer
 from dialogs.flows.account import withdrawal
 from dialogs.sms.registration import begin
 from dialogs.sms.turn import YES, Chat, NotAnAnswer, Turn, first_name
@@ -38,7 +38,8 @@ def start(turn: Turn) -> str:
 def delete(turn: Turn) -> str:
     if not turn.profile:
         turn.forget_step()
-        return turn.say(N_("sms.deleted"))  # nothing is kept about them
+        turn.effects.append(ForgetNumber(turn.message.phone, turn.message.channel))
+        return turn.say(N_("sms.deleted"))  # and nothing is kept about them
     turn.chat = Chat(step="confirm_delete", locale=turn.chat.locale)
     return turn.say(N_("sms.delete.confirm"))
 

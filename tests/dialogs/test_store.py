@@ -104,3 +104,25 @@ def test_a_hop_that_fails_lets_go_of_the_lock(redis_client):
         with store.hop("+919812345678"):
             raise RuntimeError("database down")
     assert redis_client.get(store.key("+919812345678") + ":lock") is None
+
+
+def test_a_lock_request_that_redis_runs_too_late_takes_no_lock(redis_client):
+    """Redis paused and resumed runs what was waiting: a request whose sender gave up must not take the lock (the
+    fault-injection suite pauses a real Redis; this is the script's own rule)."""
+    store = SessionStore(redis_client)
+    took = store._take(keys=["ussd:{+919812345678}:lock", "ussd:{+919812345678}"], args=["t1", 6000, 1])
+    assert took[0] == -1 and not redis_client.exists("ussd:{+919812345678}:lock")
+    seconds, micros = redis_client.time()
+    in_time = seconds * 1000 + micros // 1000 + 500
+    took = store._take(keys=["ussd:{+919812345678}:lock", "ussd:{+919812345678}"], args=["t2", 6000, in_time])
+    assert took[0] == 1 and redis_client.get("ussd:{+919812345678}:lock") == b"t2"
+
+
+def test_a_clock_measured_against_redis_survives_a_step_of_ours(redis_client, monkeypatch):
+    from dialogs.store import RedisClock
+    clock = RedisClock(redis_client)
+    clock.wait_ms = 500
+    clock.deadline_ms()  # measured
+    seconds, micros = redis_client.time()
+    monkeypatch.setattr("time.time", lambda: 0.0)  # then NTP steps our wall clock back by decades
+    assert abs(clock.deadline_ms() - (seconds * 1000 + micros // 1000 + 500)) < 250

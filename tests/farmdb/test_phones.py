@@ -43,3 +43,16 @@ def test_masking_keeps_country_and_last_four(phone, masked):
 def test_masking_in_free_text():
     text = "from +919876543210 to 9123456789, order 12345, pin 411001, ticket 2026"
     assert mask_phones_in(text) == "from +91******3210 to ******6789, order 12345, pin 411001, ticket 2026"
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("search +91 98220 11234 please", "search +91******1234 please"),
+    ("search +91 98220-11234", "search +91******1234"),
+    ("GET /console/farmers?q=%2B919822011234&page=2", "GET /console/farmers?q=+91******1234&page=2"),
+    ("typed 98220 11234", "typed ******1234"),
+    ("AT reported 254712345678 and 0712345678", "AT reported ********5678 and ******5678"),
+    # Not numbers of people: prices, pin codes, timestamps, ids.
+    ("Kanda 2150 at 411001 on 1784100000, ticket KS-7F3A, outbound 12345678", None),
+])
+def test_masking_numbers_as_people_type_them(text, masked):
+    assert mask_phones_in(text) == (masked or text)

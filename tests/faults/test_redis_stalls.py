@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import time
+from dataclasses import replace
 
 import pytest
 import redis
@@ -80,8 +81,9 @@ def own_redis(tmp_path):
 
 @pytest.fixture
 def client(settings, engine, sessions, reads, own_redis):
+    # Everything that talks to Redis talks to this one (the console's and the API's limiter too).
     backends = Backends(engine=engine, sessions=sessions, reads=reads, redis=connect_redis(own_redis.url))
-    app = create_app(settings, backends=backends, today=lambda: SEED_DAY)
+    app = create_app(replace(settings, redis_url=own_redis.url), backends=backends, today=lambda: SEED_DAY)
     app.config.update(TESTING=True)
     return app.test_client()
 

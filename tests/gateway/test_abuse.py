@@ -66,14 +66,22 @@ def test_another_phone_has_its_own_allowance(client, db):
 
 def test_an_address_making_refused_requests_is_shut_out_for_a_minute(client):
     stranger = {"REMOTE_ADDR": "203.0.113.9"}
-    for _ in range(10):
-        assert client.post("/twilio/sms", data={"Body": "x"}, environ_base=stranger).status_code in (400, 403)
-    refused = client.post("/africastalking/sms", data={"from": FARMER, "text": "hi", "id": "ATXid_x1"},
-                          environ_base=stranger)
-    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    for path, method in [("/twilio/sms", "POST")] * 4 + [("/wp-login.php", "GET")] * 3 + [("/africastalking/ussd", "GET")] * 3:
+        assert client.open(path, method=method, data={"Body": "x"}, environ_base=stranger).status_code in (
+            400, 403, 404, 405)  # a bad signature, a path and a method that do not exist: all count
+    refused = client.get("/console/login", environ_base=stranger)
+    assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 60
+    assert client.get("/api/v1/farmers", environ_base=stranger).status_code == 429
     assert client.get("/healthz", environ_base=stranger).status_code == 200  # probes are never limited
-    # Another address, and the provider's own webhooks, are served as before.
+    assert _limited(client, "refused_requests") == 2
+    # A provider's webhook carries its credential: never shut out, even from that address (a provider's few egress
+    # addresses may be shared), only judged by its own check.
+    signed = client.post("/twilio/sms", data={"Body": "x"}, headers={"X-Twilio-Signature": "forged"},
+                         environ_base=stranger)
+    assert signed.status_code in (400, 403)
+    # Another address is served as before.
     assert at_sms(client, "onion price nashik").status_code == 200
+    assert client.get("/console/login").status_code == 200
 
 
 def test_a_phone_dialling_again_and_again_is_told_to_try_later(client, register_farmer, settings):
@@ -91,3 +99,13 @@ def test_a_phone_dialling_again_and_again_is_told_to_try_later(client, register_
     assert _limited(client, "ussd_sessions") == 2
     other = UssdPhone(post=post, phone="+919822222222")
     assert not other.dial().startswith(texts(settings.default_locale, latin=True)("ussd.busy"))
+
+
+def test_a_farmer_over_the_limit_can_still_confirm_the_deletion_of_their_data(client, db, register_farmer):
+    register_farmer(phone=FARMER, locale="en")
+    for _ in range(6):
+        at_sms(client, "onion price nashik", phone=FARMER)  # the allowance is spent
+    at_sms(client, "DELETE", phone=FARMER)
+    at_sms(client, "YES", phone=FARMER)
+    db.rollback()
+    assert db.scalar(select(Farmer).where(Farmer.phone == FARMER)) is None  # erased, as they asked

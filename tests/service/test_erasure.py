@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from twilio.request_validator import RequestValidator
 
-from farmdb.models import Advisory, Base, CallLog, ConsentEvent, Crop, ExpertRequest, Farmer, OutboundMessage, Payment
+from farmdb.models import (Advisory, Base, CallLog, ConsentEvent, Crop, ExpertRequest, Farmer, InboundMessage,
+                           OutboundMessage, Payment)
 from farmdb.farmers import ERASURE_NOTICE, forget_notified
 from gateway import create_app
 from service import operators
@@ -248,3 +249,19 @@ def test_an_erasure_notice_keeps_the_number_only_until_it_has_gone(app, sessions
         sent = db.get(OutboundMessage, notice.id)
         assert (sent.status, sent.phone) == ("sent", "erased")
         assert mentions(db, [NAME]) == {}
+
+
+def test_someone_never_registered_who_asks_for_deletion_leaves_nothing_either(app, sessions, backends):
+    """Told "nothing is kept about you", that must be true: their questions and our answers lose number and words."""
+    client = app.test_client()
+    at_sms(client, AT_SMS, 1)
+    twilio_sms(client, TWILIO_SMS)
+    with sessions() as db:
+        assert "inbound_messages" in mentions(db, [AT_SMS, TWILIO_SMS])  # the scan sees them before
+        other = db.scalar(select(func.count()).select_from(InboundMessage))
+    at_sms(client, "DELETE", 2)
+    with sessions() as db:
+        assert mentions(db, [AT_SMS, TWILIO_SMS]) == {}
+        # Kept for the service's figures, without whose they were: the rows, not the words.
+        assert db.scalar(select(func.count()).select_from(InboundMessage)) == other + 1
+    assert {key for key, (texts, _) in in_redis(backends.redis, [AT_SMS]).items() if texts} == set()

@@ -34,6 +34,10 @@ TWILIO = "https://api.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE0456"
     ("https://api.twil\nio.com/x", None),  # urlsplit would quietly drop the newline
     ("https://attacker.example\t.twilio.com/x", None),
     ("https://api.twilio.com/\x00x", None),
+    ("https://evil.example\\.twilio.com/x", None),  # urllib3 would connect to evil.example, with our credentials
+    ("https://evil\\.africastalking.com/x", None),
+    ("https://api.twilio.com%2f@evil.example/x", None),
+    ("https://evil.twilio.com/x", None),  # Twilio's API hosts only, not anything under twilio.com
 ])
 def test_only_the_providers_own_hosts_are_trusted(url, provider):
     assert provider_of(url) == provider

@@ -13,6 +13,7 @@ import responses
 from celery.exceptions import Retry
 from sqlalchemy import select
 
+from farmdb.farmers import erase
 from farmdb.models import CallLog, Farmer
 from service.providers.twilio import RING_S
 from tests.conftest import TaskNames, in_worker
@@ -156,6 +157,15 @@ def test_a_farmer_who_withdrew_consent_is_still_called_back(sessions, api, regis
     api.post(TWILIO_URL, json=twilio_call(), status=201)
     assert call_back(ring(sessions, farmer_id=farmer_id)) == "queued"
     assert len(api.calls) == 1
+
+
+def test_a_caller_erased_between_the_ring_and_the_call_back_is_not_called(sessions, api, register_farmer, call_back):
+    farmer_id = register_farmer(phone=PHONE)
+    ring_id = ring(sessions, farmer_id=farmer_id)
+    with sessions() as db, db.begin():
+        erase(db, db.get(Farmer, farmer_id), channel="sms", notice="sms.delete.confirm")
+    assert call_back(ring_id) == "erased"
+    assert len(api.calls) == 0  # nobody dialled: not the provider, and not a number called "erased"
 
 
 def test_a_ring_we_have_no_log_of_calls_nobody(sessions, api, call_back):

@@ -11,7 +11,7 @@ from farmdb.models import Farmer, InboundMessage, OutboundMessage
 from gateway import create_app
 from service.connections import Backends
 from service.outbox import queue_sms
-from service.spool import BAD_KEY, KEY, park, replay, waiting
+from service.spool import BAD_KEY, KEY, forget, park, replay, waiting
 from tests.conftest import SEED_DAY
 
 TOKEN = "7c1f0a9d2b3e4f5a6b7c8d9e0f1a2b3c"
@@ -76,14 +76,25 @@ def test_what_twilio_sent_during_the_outage_is_replayed_once_the_database_is_bac
         assert len(db.scalars(select(OutboundMessage).where(OutboundMessage.purpose == "reply")).all()) == 1
 
 
-def test_an_entry_stays_first_while_its_replay_fails_and_an_unreadable_one_is_set_aside(redis_client):
+def test_an_entry_stays_first_while_the_outage_lasts_and_a_broken_one_is_set_aside(redis_client):
     redis_client.rpush(KEY, b"{not json")
+    park(redis_client, "inbound_sms", {"renamed_field": 1})  # a bug, not an outage
     park(redis_client, "delivery_report", {"provider": "twilio"})
 
     def still_down(fields):
         raise ConnectionError("the database is still away")
+
+    def broken(fields):
+        raise TypeError("unexpected keyword argument 'renamed_field'")
     with pytest.raises(ConnectionError):
-        replay(redis_client, {"delivery_report": still_down})
-    assert redis_client.lrange(BAD_KEY, 0, -1) == [b"{not json"]
+        replay(redis_client, {"delivery_report": still_down, "inbound_sms": broken}, outages=(ConnectionError,))
+    assert len(redis_client.lrange(BAD_KEY, 0, -1)) == 2  # the unreadable one and the broken one, not lost
     assert waiting(redis_client) == 1  # still there, for the next run
     assert replay(redis_client, {"delivery_report": lambda fields: None}) == 1 and waiting(redis_client) == 0
+
+
+def test_an_erasure_takes_the_numbers_parked_webhooks_with_it(redis_client):
+    park(redis_client, "inbound_sms", {"phone": FARMER, "text": "DELETE"})
+    park(redis_client, "inbound_sms", {"phone": "+919822222222", "text": "onion price"})
+    assert forget(redis_client, FARMER) == 1
+    assert waiting(redis_client) == 1
