@@ -81,4 +81,5 @@ class AnswerHeard:
     ticket: str
 
 
-Effect = RegisterFarmer | UpdateFarmer | EraseFarmer | ForgetNumber | CreateExpertRequest | SendSms | StartPayment | AnswerHeard
+Effect = (RegisterFarmer | UpdateFarmer | EraseFarmer | ForgetNumber | CreateExpertRequest | SendSms | StartPayment
+          | AnswerHeard)
