@@ -186,7 +186,7 @@ def main() -> None:
     print(f"preparing PostgreSQL (kheti_bench, {FARMERS} farmers) and Redis ({REDIS_URL}) ...", flush=True)
     database_url = prepare_database()
     gateway_port, floor_port = free_port(), free_port()
-    common = {"REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING"}
+    common = {"REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING", "SECRET_KEY": "bench-only-" + "k" * 40}
     gateway = serve("gateway.wsgi:app", {**common, "DATABASE_URL": database_url}, gateway_port)
     floor = serve("bench.floor_app:app", common, floor_port)
     try:
