@@ -37,6 +37,18 @@ class Busy(Exception):
     """The session's lock could not be had in time."""
 
 
+class OverAllowance(Exception):
+    """The caller has started as many sessions as they may for now (service.limits)."""
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """A caller's allowance of new sessions: a token bucket in Redis at `key` (in the caller's hash slot)."""
+    key: str
+    per_ms: float
+    burst: int
+
+
 @dataclass
 class Stored:
     session_id: str
@@ -57,17 +69,32 @@ class Stored:
         return cls(data["i"], data["h"], data["r"], Session.from_dict(data["x"]), bool(data.get("e")))
 
 
-# KEYS[1] lock, KEYS[2] session; ARGV[1] token, ARGV[2] lock ms, ARGV[3] the sender's deadline in Redis ms (0: none).
-# Returns {got_lock, session or false}; got_lock -1 when the sender has given up already.
+# KEYS[1] lock, KEYS[2] session, KEYS[3] (on a new session only) the caller's allowance of new sessions, a token
+# bucket as service.rate_limit keeps one; ARGV[1] token, ARGV[2] lock ms, ARGV[3] the sender's deadline in Redis ms
+# (0: none), ARGV[4] and ARGV[5] the allowance's rate (tokens a ms) and burst.
+# Returns {got_lock, session or false}; got_lock -1 when the sender has given up already, 2 when the lock was free
+# but the allowance spent (the lock is not kept): a dial costs no round trip more than any other hop.
 _TAKE = """
-if ARGV[3] ~= '0' then
-  local t = redis.call('TIME')
-  if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[3]) then return {-1, false} end
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+if ARGV[3] ~= '0' and now > tonumber(ARGV[3]) then return {-1, false} end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0, false} end
+if KEYS[3] then
+  local rate, burst = tonumber(ARGV[4]), tonumber(ARGV[5])
+  local state = redis.call('HMGET', KEYS[3], 'tokens', 'at')
+  local tokens, at = tonumber(state[1]), tonumber(state[2])
+  if tokens == nil then tokens, at = burst, now end
+  tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+  local spent = tokens < 1
+  if not spent then tokens = tokens - 1 end
+  redis.call('HSET', KEYS[3], 'tokens', tostring(tokens), 'at', now)
+  redis.call('PEXPIRE', KEYS[3], math.ceil(burst / rate) + 1000)
+  if spent then
+    redis.call('DEL', KEYS[1])
+    return {2, false}
+  end
 end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {1, redis.call('GET', KEYS[2])}
-end
-return {0, false}
+return {1, redis.call('GET', KEYS[2])}
 """
 # KEYS[1] lock, KEYS[2] session; ARGV[1] token, ARGV[2] value or '' (do not write), ARGV[3] ttl seconds.
 # Writes only while the lock is still ours: a hop that outlived its lock must not overwrite a newer hop's state.
@@ -107,13 +134,19 @@ class RedisClock:
         self._offset_ms = None
 
 
-def _take_lock(take, clock: RedisClock, lock: str, key: str, token: str, what: str):
-    """Take `lock` (waiting up to LOCK_WAIT_S) and read `key` in the same step; Busy if it stays taken."""
+def _take_lock(take, clock: RedisClock, lock: str, key: str, token: str, what: str,
+               allowance: Allowance | None = None):
+    """Take `lock` (waiting up to LOCK_WAIT_S) and read `key` in the same step; Busy if it stays taken, and
+    OverAllowance if the lock was there to take but `allowance` was spent."""
     deadline = time.monotonic() + LOCK_WAIT_S
+    keys, extra = ([lock, key], []) if allowance is None else ([lock, key, allowance.key],
+                                                               [allowance.per_ms, allowance.burst])
     while True:
-        got, raw = take(keys=[lock, key], args=[token, LOCK_MS, clock.deadline_ms()])
+        got, raw = take(keys=keys, args=[token, LOCK_MS, clock.deadline_ms(), *extra])
         if got == 1:
             return raw
+        if got == 2:
+            raise OverAllowance(what)
         if got == -1:  # refused as too late, yet here we are, still waiting: measure Redis's clock again
             clock.forget()
         if time.monotonic() > deadline:
@@ -142,11 +175,12 @@ class SessionStore:
         return max(self.ttl, self.resume_window) if mid_flow and not stored.ended else self.ttl
 
     @contextmanager
-    def hop(self, phone: str) -> Iterator["Hop"]:
-        """Hold the caller's lock for one hop: read what is stored, then `hop.save(...)` writes as the lock goes."""
+    def hop(self, phone: str, allowance: Allowance | None = None) -> Iterator["Hop"]:
+        """Hold the caller's lock for one hop: read what is stored, then `hop.save(...)` writes as the lock goes.
+        `allowance`: this hop starts a session, and takes one from the caller's allowance of them."""
         key = self.key(phone)
         lock, token = key + ":lock", secrets.token_hex(8)
-        raw = _take_lock(self._take, self._clock, lock, key, token, phone)
+        raw = _take_lock(self._take, self._clock, lock, key, token, phone, allowance)
         current = Hop(Stored.loads(raw) if raw else None)
         try:
             yield current

@@ -13,6 +13,7 @@ import logging
 import redis
 
 from farmdb.phones import mask_phone
+from dialogs.store import Allowance
 from service.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -32,20 +33,26 @@ class CallerLimits:
         per_hour = self.sms_replies_per_hour
         return self._allowed("sms_replies", phone, rate=per_hour / 3600, burst=max(1, min(per_hour, 10)))
 
-    def ussd_session(self, phone: str) -> bool:
-        """May this phone start one more USSD session now?"""
+    def ussd_sessions(self, phone: str) -> Allowance:
+        """This phone's allowance of new USSD sessions, taken by the hop's own lock script (dialogs.store): a dial
+        costs no round trip more for it. When it is spent, say so with `refused`."""
         per_minute = self.ussd_sessions_per_minute
-        return self._allowed("ussd_sessions", phone, rate=per_minute / 60, burst=per_minute)
+        return Allowance(_key("ussd_sessions", phone), per_ms=per_minute / 60_000, burst=per_minute)
 
     def _allowed(self, limit: str, phone: str, *, rate: float, burst: int) -> bool:
-        # The phone in braces: its keys share a Redis Cluster hash slot with its sessions.
-        granted, _ = RateLimiter(self.client, f"limit:{limit}:{{{phone}}}", rate, burst).take()
-        if granted:
-            return True
+        granted, _ = RateLimiter(self.client, _key(limit, phone), rate, burst).take()
+        if not granted:
+            self.refused(limit, phone)
+        return bool(granted)
+
+    def refused(self, limit: str, phone: str) -> None:
         self.client.hincrby(HITS_KEY, limit, 1)
         log.warning("%s limit reached for %s: kept, not answered", limit, mask_phone(phone),
                     extra={"limit": limit})
-        return False
+
+
+def _key(limit: str, phone: str) -> str:
+    return f"limit:{limit}:{{{phone}}}"  # the phone in braces: the same Redis Cluster slot as its session
 
 
 def refusals(client: redis.Redis) -> dict[str, int]:

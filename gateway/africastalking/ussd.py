@@ -12,7 +12,7 @@ from flask import Response, request
 from sqlalchemy import select
 
 from dialogs.model import Event
-from dialogs.store import Stored
+from dialogs.store import Allowance, OverAllowance, Stored
 from dialogs.texts import N_, texts
 from farmdb.models import UssdSession
 from farmdb.phones import InvalidPhoneNumber, mask_phone, to_e164
@@ -54,18 +54,21 @@ def ussd_hop():
         return _text("END " + texts(config.default_locale, latin=True)(N_("ussd.bad_phone")))
     latin = form["networkCode"] not in config.ussd_ucs2_networks
     conversations = context.conversations()
+    # A dial (AT sends no text) starts a session: it takes one from the caller's allowance (service.limits).
+    allowance = None if form["text"] else conversations.limits.ussd_sessions(caller)
     try:
-        if not form["text"] and not conversations.limits.ussd_session(caller):
-            # A phone dialling again and again (service.limits): told to try later, without a database read.
-            return _text("END " + texts(config.default_locale, latin=True)(N_("ussd.busy")))
-        return _text(_hop(conversations, form["sessionId"], caller, form["text"], latin))
+        return _text(_hop(conversations, form["sessionId"], caller, form["text"], latin, allowance))
+    except OverAllowance:  # a phone dialling again and again: told to try later, without a database read
+        conversations.limits.refused("ussd_sessions", caller)
+        return _text("END " + texts(config.default_locale, latin=True)(N_("ussd.busy")))
     except UNAVAILABLE as exc:  # Redis, or the database, is out of reach
         log.error("USSD hop refused, a backend is unavailable: %s: %s", type(exc).__name__, exc)
         return _text("END " + texts(config.default_locale, latin=True)(N_("ussd.busy")))
 
 
-def _hop(conversations: Conversations, session_id: str, phone: str, text: str, latin: bool) -> str:
-    with conversations.ussd_sessions.hop(phone) as hop:
+def _hop(conversations: Conversations, session_id: str, phone: str, text: str, latin: bool,
+         allowance: Allowance | None = None) -> str:
+    with conversations.ussd_sessions.hop(phone, allowance) as hop:
         stored = hop.stored
         same = stored is not None and stored.session_id == session_id
         kind, new = new_input(stored.history if same else None, text)
