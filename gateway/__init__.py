@@ -74,6 +74,9 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
                     "Do not take real subscriptions until a payment provider is configured.")
     if settings.at_webhook_token is None:
         log.warning("AT_WEBHOOK_TOKEN is not set: anyone can call /africastalking/*. Set it outside development.")
+    if not settings.embedded and not settings.trusted_proxies:
+        log.warning("TRUSTED_PROXIES is 0: behind a load balancer every client has its address, for the per-address "
+                    "limit and the audit log alike. Set it to the number of proxies in front of the gateway.")
     if settings.embedded:
         log.info("running on the embedded default: SQLite at %s, in-process Redis stand-in, in-process tasks",
                  settings.sqlalchemy_url)

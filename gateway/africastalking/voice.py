@@ -18,6 +18,7 @@ from flask import Response, current_app, request
 from sqlalchemy import select
 
 from dialogs.texts import N_, Phrase, texts
+from farmdb.farmers import ERASED
 from farmdb.models import CallLog
 from farmdb.phones import mask_phone
 from gateway import context
@@ -60,6 +61,8 @@ def voice():
     try:
         if turn_kind is None and outbound:
             farmer = _bridged_farmer(service.backends, call_id)
+            if farmer == ERASED:  # erased while the agronomist's phone rang: nobody to connect them to
+                return _xml(_response(ET.Element("Reject")))
             if farmer is not None:  # "call the farmer" from the desk: the agronomist answered, now ring the farmer
                 return _xml(_response(ET.Element("Dial", phoneNumbers=farmer, record="false")))
         # Our call-back: the worker logged it when placing the call, with the farmer's number (AT's direction says

@@ -81,3 +81,16 @@ def test_without_the_agronomists_phone_nothing_is_dialled(provider, api, ticket,
     response = desk.post(f"/console/tickets/{number}/call")
     assert "your phone number is not known" in desk.text(response.headers["Location"])
     assert len(api.calls) == 0 and db.scalar(select(CallLog)) is None
+
+
+@pytest.mark.parametrize("provider", ["africastalking"])  # Twilio's bridge has the farmer's number in its TwiML
+def test_a_farmer_erased_while_the_agronomists_phone_rang_is_not_dialled(provider, client, db):
+    """AT asks what to do once the agronomist answers: with the farmer's number erased meanwhile, nothing is dialled."""
+    db.add(CallLog(provider="africastalking", call_id="ATVId_78", kind="bridge", direction="outbound",
+                   phone="erased", line=AT_LINE, status="queued"))
+    db.commit()
+    answered = client.post("/africastalking/voice", data={
+        "sessionId": "ATVId_78", "isActive": "1", "direction": "Outbound", "callerNumber": AGRONOMIST,
+        "destinationNumber": AT_LINE})
+    body = answered.get_data(as_text=True)
+    assert answered.status_code == 200 and "<Reject />" in body and "Dial" not in body

@@ -1,6 +1,8 @@
 import logging
 import time
+from dataclasses import replace
 
+import pytest
 from sqlalchemy import text
 
 from farmdb.db import make_engine, make_sessionmaker
@@ -61,3 +63,11 @@ def test_readyz_says_when_the_schema_needs_migrating(settings, redis_client, tmp
                              "checks": {"database": "ok", "schema": "failing", "redis": "ok"}}
     [record] = [r for r in caplog.records if r.name == "gateway.health"]
     assert "schema: at nothing, expected " in record.getMessage() and "kheti db upgrade" in record.getMessage()
+
+
+@pytest.mark.parametrize("proxies, warned", [(0, True), (1, False)])
+def test_a_deployment_is_told_when_it_would_see_only_its_load_balancers_address(settings, backends, caplog, proxies,
+                                                                                warned):
+    with caplog.at_level(logging.WARNING, logger="gateway"):
+        create_app(replace(settings, trusted_proxies=proxies), backends=backends)
+    assert any("TRUSTED_PROXIES is 0" in r.getMessage() for r in caplog.records) is warned
