@@ -2,9 +2,14 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-STAMP   = $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+STAMP   = $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml requirements/dev.txt | cksum | cut -d' ' -f1)
+# The lock files: every package at one version, with its hashes, for Python 3.11+ on any platform. The image installs
+# requirements/runtime.txt, `make install` requirements/dev.txt; `make lock` re-pins them after setup.cfg changes.
+LOCK_DIR ?= requirements
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade)
 
-.PHONY: run test install locales nlu voice screenshots clean
+.PHONY: run test install lock locales nlu voice screenshots clean
 
 run: install ## migrate and seed the embedded database, then serve on http://127.0.0.1:5000
 	$(BIN)/kheti db upgrade
@@ -22,12 +27,19 @@ screenshots: install ## the console's pages, from the browser tests, into docs/ 
 nlu: ## train the SMS intent model once (kept in var/, retrained when nlu/data changes)
 	$(BIN)/kheti nlu train
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# Keeps every pin that still satisfies setup.cfg (UPGRADE=1: the newest allowed). CI checks the files are current.
+lock: $(STAMP) ## re-pin requirements/runtime.txt and dev.txt from setup.cfg
+	$(UV_COMPILE) setup.cfg requirements/build.in -o $(LOCK_DIR)/runtime.txt
+	$(UV_COMPILE) setup.cfg requirements/build.in --extra dev -c requirements/runtime.txt -o $(LOCK_DIR)/dev.txt
 
 voice: install ## Hindi and Marathi call audio for Africa's Talking (espeak-ng if installed, else its pip wheel)
 	command -v espeak-ng >/dev/null || $(BIN)/python -m pip install --quiet 'espeakng-loader>=0.2,<0.3'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import database, farmers, nlu, operators, outbound, serve, simulate, voice_prompts
+from cli import database, farmers, nlu, operators, outbound, prices, serve, simulate, voice_prompts
 from cli.common import KhetiGroup
 
 
@@ -13,7 +13,7 @@ def main():
     """Kheti Sahayak telecom service: USSD, SMS and voice help for farmers."""
 
 
-for module in (serve, database, operators, farmers, outbound, nlu, simulate, voice_prompts):
+for module in (serve, database, operators, farmers, prices, outbound, nlu, simulate, voice_prompts):
     for command in module.COMMANDS:
         main.add_command(command)
 

@@ -50,9 +50,13 @@ def seed(settings: Settings, demo: bool):
 @click.command("config")
 @with_settings
 def show_config(settings: Settings):
-    """Print every setting as the service sees it (secrets hidden)."""
+    """Print every setting as the service sees it (secrets hidden), then which provider each number goes by."""
     for name, value in settings.described():
         click.echo(f"{name:22} {value}")
+    routes = [f"{prefix} by {provider}" for prefix, provider in settings.provider_routes.rules]
+    click.echo(f"\nSMS and the expert desk's calls go: "
+               f"{', '.join(routes + [f'any other number by {settings.sms_provider}'])}; "
+               "a call-back goes by the provider whose number the farmer rang")
 
 
 COMMANDS = (db, seed, show_config)

@@ -18,7 +18,7 @@ from service import broadcasts
 from service.broadcasts import Audience, BroadcastError
 from service.outbox import queue_sms
 from service.settings import Settings
-from service.variables import SMS_CATEGORIES
+from service.value_types import SMS_CATEGORIES
 
 
 # --- one SMS ------------------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """`kheti simulate`: a terminal phone for trying the service without a provider, posting exactly what Africa's
-Talking or Twilio would (the phones themselves are in simulator/)."""
+Talking, Twilio or Plivo would (the phones themselves are in simulator/)."""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -9,8 +10,9 @@ import requests
 
 from simulator.ussd import UssdPhone
 from simulator.ussd import http_post as ussd_post
-from simulator.voice import PROVIDERS, NotHeard, VoicePhone
+from simulator.carriers import CARRIERS
 from simulator.network import http_post as voice_post
+from simulator.voice import PROVIDERS, NotHeard, VoicePhone
 
 
 @click.group()
@@ -61,38 +63,42 @@ def _show(screen: str, caller) -> None:
 
 @simulate.command("voice")
 @click.option("--provider", type=click.Choice(PROVIDERS), default="twilio", show_default=True,
-              help="Who carries the call. Twilio by default because it hears speech (say: ...) as well as keys; "
-                   "Africa's Talking hears keys only and records spoken answers.")
+              help="Who carries the call. Twilio (the default) and Plivo (India) hear speech (say: ...) as well as "
+                   "keys; Africa's Talking hears keys only and records spoken answers.")
 @click.option("--phone", default="+919876543210", show_default=True, help="The caller (the demo farmer by default).")
 @click.option("--to", default=None,
-              help="The number dialled [default: a made-up hotline, +912071177300 on Twilio, +254711082300 on "
-                   "Africa's Talking]. Dial one of MISSED_CALL_NUMBERS to try the missed-call line.")
+              help="The number dialled [default: a made-up hotline: "
+                   + ", ".join(f"{c.hotline} on {c.title}" for c in CARRIERS.values())
+                   + "]. Dial one of MISSED_CALL_NUMBERS to try the missed-call line.")
 @click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="Where the gateway runs.")
 @click.option("--token", envvar="AT_WEBHOOK_TOKEN", default=None, help="The gateway's AT_WEBHOOK_TOKEN, if set.")
-@click.option("--auth-token", envvar="TWILIO_AUTH_TOKEN", default=None,
-              help="The gateway's TWILIO_AUTH_TOKEN: every Twilio request is signed with it (needed for Twilio).")
+@click.option("--auth-token", default=None,
+              help="The gateway's TWILIO_AUTH_TOKEN or PLIVO_AUTH_TOKEN, read from that variable when not given: "
+                   "every Twilio or Plivo request is signed with it (needed for both).")
 @click.option("--public-url", envvar="PUBLIC_BASE_URL", default=None,
-              help="The gateway's PUBLIC_BASE_URL, if set: Twilio signs the URL it calls, so the signatures are "
-                   "computed over this one while the requests still go to --url.")
+              help="The gateway's PUBLIC_BASE_URL, if set: Twilio and Plivo sign the URL they call, so the "
+                   "signatures are computed over this one while the requests still go to --url.")
 @click.option("--inputs", default=None,
               help="Answers to give without asking, comma-separated: keys, say:words, record, nothing for silence, "
                    "hangup; e.g. '2,1,*,say:gehun ka bhav,,'. The call is hung up when they run out.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print every request posted, with its form fields.")
 def simulate_voice(provider: str, phone: str, to: str | None, url: str, token: str | None, auth_token: str | None,
                    public_url: str | None, inputs: str | None, verbose: bool):
-    """Call the voice hotline as Twilio or Africa's Talking would carry the call: what would be spoken is printed,
-    and what you type is posted as the provider posts it (keys, say: words, record, Enter alone for silence,
-    hangup), to the URLs the gateway's answers name."""
-    if provider == "twilio" and not auth_token:
-        click.echo("kheti: Twilio signs every request: pass --auth-token or set TWILIO_AUTH_TOKEN to the gateway's "
-                   "TWILIO_AUTH_TOKEN", err=True)
+    """Call the voice hotline as Twilio, Africa's Talking or Plivo would carry the call: what would be spoken is
+    printed, and what you type is posted as the provider posts it (keys, say: words, record, Enter alone for
+    silence, hangup), to the URLs the gateway's answers name."""
+    carrier = CARRIERS[provider]
+    secret = carrier.signed_with
+    auth_token = auth_token or (os.environ.get(secret) if secret else None)
+    if secret and not auth_token:
+        click.echo(f"kheti: {carrier.title} signs every request: pass --auth-token or set {secret} to the gateway's "
+                   f"{secret}", err=True)
         sys.exit(2)
     caller = VoicePhone(post=voice_post(url, public_url), provider=provider, phone=phone, to=to,
                         base_url=public_url or url, auth_token=auth_token, token=token)
     scripted = inputs.split(",") if inputs is not None else None
-    carrier = "Twilio" if provider == "twilio" else "Africa's Talking"
-    click.echo(f"-- calling {caller.to} from {phone} over {carrier}: type keys, say: words"
-               + (" (not heard on Africa's Talking)" if provider != "twilio" else "")
+    click.echo(f"-- calling {caller.to} from {phone} over {carrier.title}: type keys, say: words"
+               + ("" if carrier.hears_speech else f" (not heard on {carrier.title})")
                + ", record, Enter alone for silence, hangup --")
     try:
         _show_voice(caller.dial(), verbose)

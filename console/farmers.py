@@ -8,13 +8,14 @@ import io
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from console.forms import ActionForm, EraseForm, FarmerForm, options
 from console.i18n import _
 from console.pages import page_number, page_of
 from console.security import audited, requires, service
-from farmdb.models import Crop, District, State
+from farmdb import districts as district_rows
+from farmdb.models import Crop
 from farmdb.phones import mask_phone
 from service import farmer_records as records
 
@@ -118,11 +119,7 @@ def _district(db, form: FarmerForm, farmer) -> int:
     same_state = not form.state.data or not farmer.state or form.state.data.strip().lower() == farmer.state.name.lower()
     if same_district and same_state:
         return farmer.district_id
-    query = select(District.id, State.name).join(State).where(func.lower(District.name) == form.district.data
-                                                              .strip().lower())
-    if form.state.data:
-        query = query.where(func.lower(State.name) == form.state.data.strip().lower())
-    found = db.execute(query).all()
+    found = district_rows.called(db, form.district.data, state_name=form.state.data)  # "Ahmednagar" too
     if not found:
         raise records.RecordError(_("No district called %(name)s.", name=form.district.data))
     if len(found) > 1:

@@ -74,6 +74,7 @@ class Layout(Protocol):
 
 class FarmServices(Protocol):
     default_locale: str
+    grievance_contact: str  # where a farmer complains about their data (GRIEVANCE_CONTACT): said in consent notices
     layout: Layout
 
     def today(self) -> date: ...

@@ -59,9 +59,10 @@ class Texts:
         """Indian digit grouping (1,25,000), Latin digits: what farmers read on price boards."""
         return _grouped(value, self._babel)
 
-    def date(self, day) -> str:
-        """'18 Nov'; Latin-only screens get English month names (Babel has no romanised Hindi months)."""
-        return format_date(day, "d MMM", locale="en_IN" if self.latin else self._babel)
+    def date(self, day, year: bool = False) -> str:
+        """'18 नवंबर', '18 नोव्हेंबर 2026' with `year`: the month in full, as farmers read and say it (never 'नव॰').
+        Latin-only screens get English month names (Babel has no romanised Hindi months): '18 November'."""
+        return format_date(day, "d MMMM y" if year else "d MMMM", locale="en_IN" if self.latin else self._babel)
 
     def money(self, rupees: int) -> str:
         """₹2,150 where the screen can show it; 'Rs 2,150' on Latin-only screens (₹ is not GSM-7)."""

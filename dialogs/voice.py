@@ -52,6 +52,8 @@ SPOKEN = frozenset(key.removeprefix("voice.") for key in (
     N_("voice.reg.consent.declined"), N_("voice.pest.describe.prompt"), N_("voice.pest.symptom.other"),
     N_("voice.error.empty"), N_("voice.error.name"), N_("voice.error.not_found"),
     N_("voice.prices.title"), N_("voice.prices.line"), N_("voice.weather.line"),
+    N_("voice.expert.done"),  # "Monday to Saturday", where a screen has "(Mon-Sat)"
+    N_("voice.stage.harvest"), N_("voice.stage.sowing"),  # "कटाई या तुड़ाई", where a screen has "कटाई/तुड़ाई"
 ))
 
 
@@ -60,12 +62,13 @@ def spoken(t: Texts, line: str) -> str:
     digit ("8 7 3 0 9 6 6", not "eight million...") so the farmer can write it down."""
     if not isinstance(line, Phrase):
         return line
-    params = line.params
+    params = {name: spoken(t, value) if isinstance(value, Phrase) and value.key in SPOKEN else value
+              for name, value in line.params.items()}  # a stage inside a title is said as the stage alone is
     if "ticket" in params:
         params = {**params, "ticket": " ".join(str(params["ticket"]))}
     if line.key in SPOKEN:
         return t(f"voice.{line.key}", **params)
-    return t(line.key, **params) if params is not line.params else line
+    return t(line.key, **params) if params != line.params else line
 
 
 def render(reply: Reply, t: Texts, layout: VoiceLayout = VoiceLayout()) -> Prompt:

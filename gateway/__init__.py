@@ -1,6 +1,6 @@
 """The Flask gateway: provider webhooks in, dialog replies out. `create_app` is the only way to build it, and it
-registers every route itself: one blueprint per provider (gateway/africastalking, gateway/twilio), payments, the
-call audio and health; and the operators' console and API v1 (console/) beside them."""
+registers every route itself: one blueprint per provider (gateway/africastalking, gateway/twilio, gateway/plivo),
+payments, the call audio and health; and the operators' console and API v1 (console/) beside them."""
 from __future__ import annotations
 
 import logging
@@ -16,12 +16,13 @@ from werkzeug.routing import IntegerConverter
 import console
 from console import api as console_api
 from farmdb.migrate import head_revision
-from gateway import africastalking, errors, headers, health, limits, metrics, payments, twilio, voice_audio
+from gateway import africastalking, errors, headers, health, limits, metrics, payments, plivo, twilio, voice_audio
 from service.connections import Backends
 from service.context import Service
 from service.conversations import Conversations
 from service.logs import configure_for, request_id
 from service.settings import Settings
+from service.variables import GRIEVANCE_PLACEHOLDER
 from service.voice_audio import AudioLibrary
 from workers.app import boot
 
@@ -59,8 +60,8 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     metrics.init_app(app)
     headers.init_app(app)  # on every answer, the console's and the API's too
     limits.init_app(app, settings, service.backends.redis)  # before the console and the API, whose limits it carries
-    for blueprint in (health.blueprint(), africastalking.blueprint(), twilio.blueprint(), payments.blueprint(),
-                      voice_audio.blueprint()):
+    for blueprint in (health.blueprint(), africastalking.blueprint(), twilio.blueprint(), plivo.blueprint(),
+                      payments.blueprint(), voice_audio.blueprint()):
         app.register_blueprint(blueprint)
     console.init_app(app, service)
     console_api.init_app(app)
@@ -77,6 +78,9 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     if not settings.embedded and not settings.trusted_proxies:
         log.warning("TRUSTED_PROXIES is 0: behind a load balancer every client has its address, for the per-address "
                     "limit and the audit log alike. Set it to the number of proxies in front of the gateway.")
+    if settings.grievance_contact == GRIEVANCE_PLACEHOLDER:
+        log.warning("GRIEVANCE_CONTACT is the placeholder %s: every consent notice tells farmers to complain there. "
+                    "Set it to your helpline number before going live.", GRIEVANCE_PLACEHOLDER)
     if settings.embedded:
         log.info("running on the embedded default: SQLite at %s, in-process Redis stand-in, in-process tasks",
                  settings.sqlalchemy_url)

@@ -6,7 +6,7 @@ import logging
 from typing import Callable
 
 import redis
-from flask import Flask, jsonify, request
+from flask import Flask, abort, jsonify, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
@@ -30,6 +30,12 @@ def error_response(status: int, reason: str, message: str):
 def init_app(app: Flask, pages: dict[str, Callable] | None = None) -> None:
     """`pages`: path prefixes people read in a browser (the console), with what renders an error for them."""
     pages = pages or {}
+
+    @app.before_request
+    def _readable_query():
+        # A raw byte over 127 in the request line cannot be decoded as a query: every route reading one would 500.
+        if not request.environ.get("QUERY_STRING", "").isascii():
+            abort(400, description="the query string must be URL-encoded (percent-escape anything not ASCII)")
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -186,3 +186,13 @@ def sender_phone(raw: str, field: str) -> str:
     except InvalidPhoneNumber as exc:
         log.warning("inbound message refused: %s", exc)
         abort(400, description=f"invalid sender number in '{field}'")
+
+
+def usable_phone(raw: str, what: str) -> str | None:
+    """The number in E.164, or None (and a warning naming `what`) when it cannot be one: for a number a request is
+    never refused over, such as the recipient of a delivery report that says they replied STOP."""
+    try:
+        return to_e164(raw, context.settings().default_region)
+    except InvalidPhoneNumber as exc:
+        log.warning("%s with an unusable number: %s", what, exc)
+        return None

@@ -1,16 +1,17 @@
 """gunicorn settings for production: sync workers answer a USSD hop in milliseconds, so threads buy little;
-scale with processes per core and with more gateway containers behind the load balancer."""
-import multiprocessing
+scale with processes per core and with more gateway containers behind the load balancer. "Per core" means the CPUs
+the container may use (its cgroup's CPU quota), not the host's: WEB_CONCURRENCY, when set, still decides."""
 import os
 
 import gunicorn.http.wsgi
 from gunicorn.glogging import Logger
 
+from service.cpu_quota import gunicorn_workers
 from service.logs import configure_for, configure_logging
 from service.settings import Settings, SettingsError
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+workers = gunicorn_workers()
 worker_class = "sync"
 timeout = 15  # AT gives an application 10-15 s for a hop; never hold one longer
 graceful_timeout = 20

@@ -1,7 +1,7 @@
 """Abuse from one client address: an address that makes more than REFUSED_REQUESTS_PER_MINUTE refused requests in a
 minute (a wrong token or signature, a path or method that does not exist, a malformed body) gets 429 on everything
 it asks without a provider's credential until the minute is over. Requests that succeed cost nothing. A request
-that carries a provider's credential (AT's `?token=`, a Twilio or Razorpay signature) is never shut out, only
+that carries a provider's credential (AT's `?token=`, a Twilio, Plivo or Razorpay signature) is never shut out, only
 refused by its own check when the credential is wrong: a provider's webhooks, which may share their few egress
 addresses with a noisy neighbour, keep working. Health probes are never limited. If Redis is out of reach, nothing
 is limited rather than everything refused. Refusals are counted in Redis, so every gateway process shares them.
@@ -96,4 +96,4 @@ def init_app(app: Flask, settings: Settings, client: redis.Redis) -> Limiter:
 
 def _carries_a_credential() -> bool:
     return bool(request.args.get("token") or request.headers.get("X-Twilio-Signature")
-                or request.headers.get("X-Razorpay-Signature"))
+                or request.headers.get("X-Plivo-Signature-V3") or request.headers.get("X-Razorpay-Signature"))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from flask import Blueprint
+from flask import Blueprint, request
+
+from gateway import context
 
 Route = tuple[str, str, Callable]  # ("POST", "/ussd", view)
 
@@ -18,3 +20,13 @@ def blueprint(name: str, import_name: str, routes: Iterable[Route], *, url_prefi
     for method, rule, view in routes:
         bp.add_url_rule(rule, view_func=view, methods=[method])
     return bp
+
+
+def called_url() -> str:
+    """The URL the provider called, which its signature covers. Behind a proxy or load balancer Flask sees another
+    URL, so when PUBLIC_BASE_URL is set the URL is rebuilt from it (path and query as received)."""
+    base = context.settings().public_base_url
+    if not base:
+        return request.url
+    query = request.query_string.decode()
+    return base + request.path + (f"?{query}" if query else "")

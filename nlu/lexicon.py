@@ -25,7 +25,15 @@ FUZZY_CUTOFF = 88
 
 # Words that are district names but, in a farmer's message, nearly always mean something else.
 NOT_PLACES = {"mandi", "मंडी", "gaya", "bid", "puri", "sagar", "dang", "mau", "bar", "una", "dar", "mon", "samba",
-              "karna", "dhar"}
+              "karna", "dhar",
+              # Aliases (district_names.csv) that are everyday words: "rain along with wind", हवाई छिड़काव (aerial
+              # spraying), "ara hai kya", Marathi आलो (I came), जीरो (zero), chanda (a donation), thana (police).
+              # Typed alone to the USSD or console district search (service.reference) they still find the district.
+              "along", "aalo", "आलो", "hawai", "हवाई", "ara", "आरा", "suri", "tura", "तुरा", "ziro", "जीरो",
+              "chanda", "thana"}
+# Census names that are only a direction (Delhi's and Sikkim's districts in 2011): in a message they are a direction,
+# and those districts go by longer names now ("North Delhi", "Mangan").
+DIRECTIONS = {"north", "south", "east", "west", "central", "north east", "north west", "south west"}
 # Words that sound like a crop but are common words: "make" (makke), "white" (wheat).
 NOT_CROPS = {"white", "wait", "kale", "sun", "til", "us", "am", "ale", "hindi", "हिंदी", "हिन्दी", "gram", "ग्राम",
              "banani", "banane", "banaya", "bana", "bani", "marathi",
@@ -36,14 +44,15 @@ NOT_CROPS = {"white", "wait", "kale", "sun", "til", "us", "am", "ale", "hindi", 
 NOT_CROP_BEFORE = {"banana": {"h", "hai", "he", "hoga", "chahiye", "padega", "hain", "tha", "kaise"}}
 
 LANGUAGE_WORDS = {language.code: language.named_as for language in LANGUAGES}
-NEGATIONS = {"nahi", "nhi", "nai", "not", "dont", "don't", "no", "नहीं", "नही", "नाही", "नको", "nako", "samajh", "samjat",
-             "समझ", "समजत", "kalat", "कळत"}
+NEGATIONS = {"nahi", "nhi", "nai", "not", "dont", "don't", "no", "नहीं", "नही", "नाही", "नको", "nako", "samajh",
+             "samjat", "समझ", "समजत", "kalat", "कळत"}
 
 
 # Case endings Hindi and Marathi attach to a noun (in phonetic-key spelling): कांद्याला, कापसाच्या, तुरीवर, makke ka.
 SUFFIXES = sorted({"achya", "achi", "ache", "acha", "chya", "chi", "che", "cha", "ala", "la", "ana", "na", "ne", "ni",
                    "avar", "var", "vr", "madhe", "madye", "made", "mde", "yat", "at", "asathi", "sathi", "abadal",
-                   "badal", "ka", "ki", "ke", "me", "mein", "men", "se", "ko", "s", "e", "i", "a"}, key=len, reverse=True)
+                   "badal", "ka", "ki", "ke", "me", "mein", "men", "se", "ko", "s", "e", "i", "a"},
+                  key=len, reverse=True)
 PLACE_SUFFIXES = ["madhye", "madhe", "mdhe", "mde", "mein", "yat", "chya", "cha", "che", "chi", "var", "la", "me",
                   "at", "se", "ko", "ka", "ki", "ke", "t"]
 # Oblique stems the suffixes leave behind, where they differ from the dictionary form (Marathi mostly).
@@ -102,23 +111,18 @@ class Lexicon:
         """Every match, longest phrase first; overlapping matches are not reported twice. Words at `skip`
         positions were already read as something else (a crop is not also a district)."""
         found: list[Match] = []
-        words = text.split()
-        for i, word in enumerate(words):  # Devanagari words as written: short ones like ऊस are only safe so
-            value = self.devanagari.get(re.sub(r"[^\u0900-\u097f]", "", word))
-            if value and i not in skip:
-                found.append(Match(value, i, 100.0))
         tokens = self.key(text).split()
-        taken: set[int] = {m.start for m in found} | set(skip)
+        taken: set[int] = set(skip)
         taken |= {i for i, t in enumerate(tokens) if t in self.exclude
                   or t in self.not_before and i + 1 < len(tokens) and tokens[i + 1] in self.not_before[t]}
-        for size in range(self.longest, 0, -1):
-            for i in range(len(tokens) - size + 1):
-                if any(j in taken for j in range(i, i + size)):
-                    continue
-                value = self.keys.get(" ".join(tokens[i:i + size]))
-                if value:
-                    found.append(Match(value, i, 100.0))
-                    taken.update(range(i, i + size))
+        # Phrases first, then single words: "कानपुर देहात" is Kanpur Dehat, not Kanpur and a word after it.
+        self._phrases(tokens, range(self.longest, 1, -1), taken, found)
+        for i, word in enumerate(text.split()):  # Devanagari words as written: short ones like ऊस are only safe so
+            value = self.devanagari.get(re.sub(r"[^\u0900-\u097f]", "", word))
+            if value and i not in taken:
+                found.append(Match(value, i, 100.0))
+                taken.add(i)
+        self._phrases(tokens, (1,), taken, found)
         for i, token in enumerate(tokens):
             if i in taken:
                 continue
@@ -126,6 +130,16 @@ class Lexicon:
             if match:
                 found.append(Match(match[0], i, match[1]))
         return sorted(found, key=lambda m: (-m.score, m.start))
+
+    def _phrases(self, tokens: list[str], sizes, taken: set[int], found: list[Match]) -> None:
+        for size in sizes:
+            for i in range(len(tokens) - size + 1):
+                if any(j in taken for j in range(i, i + size)):
+                    continue
+                value = self.keys.get(" ".join(tokens[i:i + size]))
+                if value:
+                    found.append(Match(value, i, 100.0))
+                    taken.update(range(i, i + size))
 
     @lru_cache(maxsize=50_000)  # the same words come back all day
     def _word(self, token: str) -> tuple[str, float] | None:
@@ -155,19 +169,24 @@ def crops() -> Lexicon:
 
 @lru_cache(maxsize=1)
 def districts() -> Lexicon:
-    spellings: dict[str, list[str]] = {}
+    """Districts by the English name they go by today (district_names.csv, the names `kheti seed` loads), read from
+    that name, its Hindi and Marathi names, and then its former names, census spelling and GeoNames variants. A
+    former name that is another district's name today (Aurangabad, Bijapur, Raigarh) reads as that name: the service
+    then picks between the two by the farmer's state, as it does for the two Bilaspurs."""
     with (DATA / "india_districts_2011.csv").open(encoding="utf-8") as f:
+        census = {row["district_census_code"]: row for row in csv.DictReader(f)}
+    names: dict[str, list[str]] = {}
+    others: dict[str, list[str]] = {}
+    with (DATA / "district_names.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            if row["district"] == "Data Not Available":
-                continue
-            names = [row["district"], row["hq_name"], *row["hq_names_devanagari"].split("|")]
-            spellings.setdefault(row["district"], []).extend(n for n in names if n)
-    # Common ways districts are written that the census list does not have.
-    for district, extra in {"Bid": ["beed", "बीड"], "Ahmadnagar": ["ahmednagar", "nagar", "अहमदनगर", "नगर"],
-                            "Pune": ["poona"], "Osmanabad": ["usmanabad", "dharashiv", "उस्मानाबाद"],
-                            "Buldana": ["buldhana", "बुलढाणा"], "Allahabad": ["prayagraj", "प्रयागराज"],
-                            "Gurgaon": ["gurugram"], "Aurangabad": ["sambhajinagar", "संभाजीनगर"]}.items():
-        spellings.setdefault(district, []).extend(extra)
+            hq = census[row["district_census_code"]]
+            names.setdefault(row["name"], []).extend((row["name"], row["hi"], row["mr"]))
+            others.setdefault(row["name"], []).extend(
+                n for n in (row["census_name"], *row["aliases"].split("|"), hq["hq_name"],
+                            *hq["hq_names_devanagari"].split("|")) if n and n.casefold() not in DIRECTIONS)
+    own = {phonetic_key(n, aspirates=False) for spellings in names.values() for n in spellings}
+    spellings = {name: [*names[name], *(n for n in others[name] if phonetic_key(n, aspirates=False) not in own)]
+                 for name in names}
     # Place names get only the endings that say "in/at/of a place" (नाशिकला, akolyat, puneमध्ये), and fuzzy
     # matching only for long words: short everyday words (dar, karna, mandi) are too close to some district.
     return Lexicon(spellings, exclude=NOT_PLACES, inflected=True, aspirates=False, suffixes=PLACE_SUFFIXES,

@@ -1,6 +1,7 @@
 """"Call the farmer" from the expert desk: the provider rings the agronomist's phone and, when they answer, dials
 the farmer, so the farmer pays nothing and the agronomist need not see the number. The call is logged (kind
-"bridge", with the farmer's number) so Africa's Talking's voice callback knows what to do with it."""
+"bridge", with the farmer's number) so the voice callbacks of Africa's Talking and Plivo, which ask our webhook what
+to do when the agronomist answers, know whom to dial."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ def call_farmer(service: Service, db: Session, ticket: ExpertRequest, operator: 
     if not operator.phone:
         raise TicketError("your phone number is not known: an admin adds it on the Operators page")
     try:
-        provider = service.provider()
+        provider = service.provider_for(farmer.phone)  # the farmer's country's provider, as their SMS
         placed = provider.bridge(operator.phone, farmer.phone)
     except SendError as problem:
         raise TicketError(f"the call could not be placed: {problem}") from problem

@@ -26,6 +26,15 @@ def note_screen(backends: Backends, *, provider: str, call_id: str, screen: str)
         log.warning("call log not updated: %s", type(exc).__name__)
 
 
+def call_phone(backends: Backends, *, provider: str, call_id: str, kind: str) -> str | None:
+    """The number on this call's row when it is of `kind`: a placed call-back's farmer ("callback", logged by the
+    workers), or the farmer to connect to when the expert desk's call is answered ("bridge", service.bridges).
+    Someone is on the line: it waits no longer than a hop may."""
+    with backends.hop_transaction() as db:
+        return db.scalar(select(CallLog.phone).where(CallLog.provider == provider, CallLog.call_id == call_id,
+                                                     CallLog.kind == kind))
+
+
 def log_call(backends: Backends, *, provider: str, call_id: str, kind: str, direction: str, phone: str,
              line: str | None, status: str, ended: bool = False, then: Callable[[int], None] | None = None) -> bool:
     """The call's row, made on its first webhook; False when it was there already (a repeated first webhook, or

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from service.built_once import BuiltOnce
 from service.connections import Backends
+from service import dlt
 from service.dlt import TemplateBook
 from service.payment_providers import PaymentProvider, payment_provider_for
 from service.providers import Provider, provider_for
@@ -60,6 +61,14 @@ class Service:
         """A provider's outbound side, SMS_PROVIDER's by default (a call-back goes by the provider that rang)."""
         name = name or self.settings.sms_provider
         return self._built.get_or_build(("provider", name), lambda: provider_for(self.settings, name))
+
+    def provider_for(self, phone: str) -> Provider:
+        """The provider that sends to this number (PROVIDER_ROUTES by its country prefix, else SMS_PROVIDER)."""
+        return self.provider(self.settings.provider_for(phone))
+
+    def dlt_header(self) -> str | None:
+        """The registered header our messages to India go out under: the DLT templates we match must carry it."""
+        return self.provider_for(dlt.INDIA).dlt_header
 
     def use_provider(self, name: str, provider: Provider) -> None:
         """Send over `name` with this outbound side instead of building one (a benchmark's provider that answers

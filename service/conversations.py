@@ -28,6 +28,7 @@ from service.dialog_services import DialogServices
 from service.effects import apply_effects
 from service import spool
 from service.limits import CallerLimits
+from service.prices.freshness import PricesVersion
 from service.reference import ReferenceData
 from service.weather import weather_service
 
@@ -60,10 +61,12 @@ class Conversations:
                                    ussd_sessions_per_minute=settings.ussd_sessions_per_minute)
         self.reference = ReferenceData(backends.sessions)
         weather = weather_service(settings, backends)
+        prices_version = PricesVersion(backends.redis).current  # one per process: a Redis GET a minute at most
 
         def services(layout) -> DialogServices:
             return DialogServices(reads=backends.reads, reference=self.reference, weather=weather, layout=layout,
-                                  default_locale=settings.default_locale, timezone=settings.timezone, today=today)
+                                  default_locale=settings.default_locale, timezone=settings.timezone, today=today,
+                                  prices_version=prices_version, grievance_contact=settings.grievance_contact)
 
         self.ussd_layout = UssdLayout(settings.ussd_max_chars, settings.ussd_ucs2_max_chars)
         self.ussd_services = services(self.ussd_layout)

@@ -2,6 +2,7 @@
 API. Reference data comes from memory; only prices, forecasts and profiles touch the database on a hop."""
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from dataclasses import replace
@@ -23,7 +24,8 @@ from service.connections import read_once
 from service.reference import Place, ReferenceData, distance_km
 
 PRICE_MAX_AGE_DAYS = 14  # older prices mislead more than they help
-PRICES_CACHE_S = 300
+PRICES_CACHE_S = 300  # and sooner when an import says so (service.prices.freshness)
+NEW_MANDI_RELOAD_S = 30  # a price at a mandi the reference data does not know yet reloads it, at most this often
 
 # The two lookups a hop makes, built once: constructing a statement costs more than running it.
 PROFILE_QUERY = (
@@ -47,7 +49,7 @@ WAITING_ANSWER_QUERY = (
 )
 LATEST_PRICES_QUERY = (
     select(MarketPrice.mandi_id, MarketPrice.price_date, MarketPrice.min_price, MarketPrice.max_price,
-           MarketPrice.modal_price)
+           MarketPrice.modal_price, MarketPrice.source)
     .where(MarketPrice.crop_id == bindparam("crop_id"), MarketPrice.price_date >= bindparam("since"))
     .order_by(MarketPrice.price_date.desc())
 )
@@ -57,12 +59,17 @@ class DialogServices:
     """One per channel (the layout differs); the reference data and weather provider are shared."""
 
     def __init__(self, *, reads: Engine, reference: ReferenceData, weather, layout: Layout,
-                 default_locale: str, timezone: str, today: Callable[[], date] | None = None):
+                 default_locale: str, timezone: str, today: Callable[[], date] | None = None,
+                 prices_version: Callable[[], object] = lambda: None, grievance_contact: str = ""):
         self._reads, self._reference, self._weather = reads, reference, weather
         self.layout, self.default_locale = layout, default_locale
+        self.grievance_contact = grievance_contact  # GRIEVANCE_CONTACT, said in every consent notice
         self._zone = ZoneInfo(timezone)
         self._today = today  # tests pin the day; otherwise today in the farmers' time zone
-        self._price_cache: dict[int, tuple[date, float, dict]] = {}
+        self._prices_version = prices_version  # changes when an import has stored prices
+        # crop id -> (day, read at, prices version, generation, the newest price at each mandi)
+        self._price_cache: dict[int, tuple[date, float, object, int, dict]] = {}
+        self._generations = itertools.count()
         self._nearest_cache: dict[tuple, list[MandiPrice]] = {}
 
     @property
@@ -117,35 +124,44 @@ class DialogServices:
         crop_id = ref.crop_ids.get(crop)
         if crop_id is None:
             return []
-        latest = self._latest_prices(crop_id)
-        key = (crop_id, district_id, id(latest))  # recomputed whenever the latest prices are re-read
+        generation, latest = self._latest_prices(crop_id)
+        key = (crop_id, district_id, generation)  # recomputed whenever the latest prices are re-read
         nearest = self._nearest_cache.get(key)
         if nearest is None:
+            if not latest.keys() <= ref.mandis.keys():  # a mandi an import has just created
+                ref = self._reference.fresh(NEW_MANDI_RELOAD_S)
             home = ref.districts.get(district_id) if district_id else None
             nearest = []
             for mandi_id, (day, low, high, modal) in latest.items():
+                if mandi_id not in ref.mandis:
+                    continue  # reloaded within the last NEW_MANDI_RELOAD_S: it will be there shortly
                 mandi, mandi_district = ref.mandis[mandi_id]
                 distance = distance_km(home, ref.districts[mandi_district]) if home else 0.0
                 nearest.append(MandiPrice(mandi, day, low, high, modal, distance))
             nearest.sort(key=lambda p: (p.distance_km, -p.price_date.toordinal()))
             if len(self._nearest_cache) > 20_000:
                 self._nearest_cache.clear()
-            self._nearest_cache[key] = nearest
+            if len(nearest) == len(latest):  # never keep an answer that leaves a mandi out
+                self._nearest_cache[key] = nearest
         return nearest[:limit]
 
-    def _latest_prices(self, crop_id: int) -> dict[int, tuple[date, int, int, int]]:
-        """The newest price at each mandi, kept PRICES_CACHE_S: mandi prices change once a day, farmers ask all day."""
-        today = self.today()
+    def _latest_prices(self, crop_id: int) -> tuple[int, dict[int, tuple[date, int, int, int]]]:
+        """(generation, the newest price at each mandi), kept PRICES_CACHE_S or until an import changes the prices
+        version: mandi prices change once a day, farmers ask all day."""
+        today, version = self.today(), self._prices_version()
         cached = self._price_cache.get(crop_id)
-        if cached and cached[0] == today and time.monotonic() - cached[1] < PRICES_CACHE_S:
-            return cached[2]
+        if cached and cached[0] == today and cached[2] == version and time.monotonic() - cached[1] < PRICES_CACHE_S:
+            return cached[3], cached[4]
         since = today - timedelta(days=PRICE_MAX_AGE_DAYS)
         rows = read_once(self._reads, LATEST_PRICES_QUERY, {"crop_id": crop_id, "since": since})
-        latest: dict[int, tuple[date, int, int, int]] = {}
-        for mandi_id, day, low, high, modal in rows:
-            latest.setdefault(mandi_id, (day, low, high, modal))
-        self._price_cache[crop_id] = (today, time.monotonic(), latest)
-        return latest
+        newest: dict[int, list] = {}
+        for mandi_id, day, low, high, modal, source in rows:
+            if newest.setdefault(mandi_id, [day, []])[0] == day:
+                newest[mandi_id][1].append((source == "demo", modal, low, high))
+        latest = {mandi_id: (day, *_one_price(prices)) for mandi_id, (day, prices) in newest.items()}
+        generation = next(self._generations)
+        self._price_cache[crop_id] = (today, time.monotonic(), version, generation, latest)
+        return generation, latest
 
     def advisory(self, crop: str, stage: str, state_id: int | None) -> dict[str, str] | None:
         advisories = self._ref.advisories
@@ -161,9 +177,10 @@ class DialogServices:
 
     def district_named(self, name: str, prefer_state: int | None = None, text: str = "") -> Place | None:
         """The district of that name: in a state the message names ("aurangabad bihar"), else in the farmer's own
-        state when there is one there. Ten names belong to two states (Aurangabad, Bilaspur, ...): when neither
-        says which, the answer names the state it is for, so nobody acts on the wrong one."""
-        places = self._ref.districts_by_name.get(name, [])
+        state when there is one there. Some names belong to two districts (Bilaspur, Hamirpur; Aurangabad is Bihar's
+        and was Chhatrapati Sambhajinagar's): when neither says which, the answer names the state it is for (the one
+        that has the name today first), so nobody acts on the wrong one."""
+        places = self._ref.districts_by_name.get(name.casefold(), [])
         named = self._state_named_in(text, {p.state_id for p in places}) if len(places) > 1 and text else None
         wanted = named if named is not None else prefer_state
         own = next((p for p in places if p.state_id == wanted), None)
@@ -208,3 +225,11 @@ class DialogServices:
                 ticket = str(secrets.randbelow(9_000_000) + 1_000_000)
                 if db.scalar(select(ExpertRequest.id).where(ExpertRequest.ticket == ticket)) is None:
                     return ticket
+
+
+def _one_price(prices: list[tuple[bool, int, int, int]]) -> tuple[int, int, int]:
+    """(min, max, modal) a farmer hears for one mandi and day: a reported price over a demo one, and of several
+    varieties the middle one by modal price, with its own range (a range across varieties would say nothing)."""
+    reported = [p for p in prices if not p[0]] or prices
+    _, modal, low, high = sorted(reported)[(len(reported) - 1) // 2]
+    return low, high, modal

@@ -20,8 +20,11 @@ _VARS = re.compile(r"(?:\{#var#\})+")
 _SPACE = re.compile(r"\s+")
 
 
+INDIA = "+91"
+
+
 def needs_template(phone: str) -> bool:
-    return phone.startswith("+91")
+    return phone.startswith(INDIA)
 
 
 @dataclass(frozen=True)

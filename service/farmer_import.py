@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from farmdb import farmers as farmer_rows
+from farmdb import districts as district_rows, farmers as farmer_rows
 from farmdb.models import ConsentEvent, Crop, District, Farmer, State
 from farmdb.phones import InvalidPhoneNumber, to_e164
 from locales.languages import LANGUAGES
@@ -64,6 +64,9 @@ class _Lookups:
         for district_id, name, state_id, state in db.execute(
                 select(District.id, District.name, State.id, State.name).join(State)):
             self.districts.setdefault(name.lower(), []).append((district_id, state_id, state))
+        by_id = {place[0]: place for places in self.districts.values() for place in places}
+        for former, ids in district_rows.former_names(db).items():  # "Allahabad" is Prayagraj, unless a district
+            self.districts.setdefault(former, [by_id[i] for i in ids])  # is called so today
         self.crops: dict[str, str] = {}
         for crop in db.scalars(select(Crop)):
             for word in [crop.code, *crop.names.values(), *crop.romanised.values()]:

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from farmdb import farmers as farmer_rows
+from farmdb import districts as district_rows, farmers as farmer_rows
 from farmdb.db import after_commit
 from farmdb.models import (
     CallLog, ConsentEvent, Crop, District, ExpertRequest, Farmer, FarmerCrop, InboundMessage, OutboundMessage,
@@ -54,8 +54,9 @@ def search(query_text: str = "", *, district_ids: list[int] | None = None, crop:
 
 
 def districts_named(db: Session, name: str) -> list[int]:
-    """The districts of that name (one name may be a district in two states); [] when there is none."""
-    return db.scalars(select(District.id).where(func.lower(District.name) == name.strip().lower())).all()
+    """The districts of that name, today's or a former one (one name may be a district in two states); [] when
+    there is none."""
+    return [district_id for district_id, _ in district_rows.called(db, name)]
 
 
 def get(db: Session, farmer_id: int) -> Farmer | None:

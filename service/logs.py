@@ -23,8 +23,9 @@ REDACTED = "[redacted]"
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 # Credentials that travel in URLs: Africa's Talking's webhook token in the query string (gunicorn prints the request
-# line when a worker times out), and user:password@ in a database or broker URL.
-_SECRET_PARAM = re.compile(r"(?i)((?:^|[?&\s])(?:token|key|api_key|apikey|secret|signature|password|sig)=)[^&\s\"']+")
+# line when a worker times out), data.gov.in's api-key, and user:password@ in a database or broker URL.
+_SECRET_PARAM = re.compile(
+    r"(?i)((?:^|[?&\s])(?:token|key|api_key|api-key|apikey|secret|signature|password|sig)=)[^&\s\"']+")
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s/]+@")
 
 _known_secrets: tuple[str, ...] = ()

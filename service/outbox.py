@@ -74,7 +74,7 @@ def _refusal(service: Service, session: Session, message: OutboundMessage) -> st
         if opted_out:
             return "farmer opted out of SMS"
     if dlt.needs_template(message.phone):
-        header = service.provider().dlt_header
+        header = service.dlt_header()
         template = service.templates.match(session, message.body, message.category, header)
         if template is None:
             return dlt.refusal(message.category, header)

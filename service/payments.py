@@ -11,16 +11,15 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dialogs.texts import N_, texts
+from dialogs.texts import N_, Texts, texts
 from farmdb.db import after_commit
-from farmdb.models import Farmer, Payment, Plan, Subscription
+from farmdb.models import Farmer, InboundMessage, Payment, Plan, Subscription
 from farmdb.types import utcnow
-from locales.languages import language
+from nlu.transliterate import has_devanagari
 from service.context import Service
 from service.outbox import queue_sms
 from service.payment_providers import Link
@@ -28,6 +27,7 @@ from service.payment_providers import Link
 log = logging.getLogger(__name__)
 
 RETRY_KEY = "retry:payment:{}"  # the fresh link offered once when a first purchase's link expires
+LATEST_SMS_READ = 5  # a farmer's latest SMS looked at for the letters they write in ("2" picks a plan: no letters)
 
 
 def start_payment(service: Service, db: Session, *, farmer_id: int, plan: Plan, purpose: str, idempotency_key: str
@@ -69,12 +69,12 @@ def mark_paid(service: Service, db: Session, payment: Payment, at: datetime | No
                                     starts_at=starts, ends_at=starts + timedelta(days=plan.duration_days))
         db.add(subscription)
     if farmer is not None:
-        t = texts(farmer.locale, latin=False)
-        ends = _local_day(service, subscription.ends_at, farmer)
+        t = _texts_for(db, farmer)
+        ends = _local_day(service, subscription.ends_at, t)
         queue_sms(service, db, phone=farmer.phone, locale=farmer.locale, category="service_implicit", purpose="receipt",
                   farmer_id=farmer.id, idempotency_key=f"receipt:payment:{payment.id}",
-                  body=t(N_("payment.receipt_sms"), plan=plan.name_in(farmer.locale),
-                         price=t.money(payment.amount_minor // 100), end=ends))
+                  body=t(N_("payment.receipt_sms"), plan=plan.name_in(farmer.locale, latin=t.latin),
+                         price=t.money(payment.amount_minor // 100), end=ends, ref=reference(payment)))
     return True
 
 
@@ -130,19 +130,21 @@ def fail(service: Service, payment_id: int, reason: str) -> str:
 
 def _send_link(service: Service, session: Session, payment: Payment) -> None:
     farmer, plan = payment.farmer, payment.plan
-    t = texts(farmer.locale, latin=False)
-    name, price = plan.name_in(farmer.locale), t.money(payment.amount_minor // 100)
+    t = _texts_for(session, farmer)
+    name, price = plan.name_in(farmer.locale, latin=t.latin), t.money(payment.amount_minor // 100)
+    # Every link SMS says the payment's number (to quote when asking about it) and how long the link can be paid.
+    link = {"url": payment.link_url, "ref": reference(payment), "hours": _hours_left(service, payment)}
     renewing = _renewing(session, payment) if payment.purpose == "renewal" else None
     if renewing is not None:
         key = f"renewal_reminder:subscription:{renewing.id}"
-        body = t(N_("payment.reminder_sms"), plan=name, end=_local_day(service, renewing.ends_at, farmer), price=price,
-                 url=payment.link_url)
+        body = t(N_("payment.reminder_sms"), plan=name, end=_local_day(service, renewing.ends_at, t), price=price,
+                 **link)
     elif _is_retry(payment):
         key = f"payment_retry:payment:{payment.id}"
-        body = t(N_("payment.retry_sms"), price=price, plan=name, url=payment.link_url)
+        body = t(N_("payment.retry_sms"), price=price, plan=name, **link)
     else:
         key = f"payment_link:{payment.id}"
-        body = t(N_("payment.link_sms"), plan=name, price=price, days=plan.duration_days, url=payment.link_url)
+        body = t(N_("payment.link_sms"), plan=name, price=price, days=plan.duration_days, **link)
     queue_sms(service, session, phone=farmer.phone, body=body, locale=farmer.locale, category="service_implicit",
               purpose="payment_link", idempotency_key=key, farmer_id=farmer.id)
 
@@ -154,7 +156,29 @@ def _renewing(session: Session, payment: Payment) -> Subscription | None:
         Subscription.ends_at > utcnow()).order_by(Subscription.ends_at.desc()).limit(1))
 
 
-def _local_day(service: Service, moment: datetime, farmer: Farmer) -> str:
-    """The farmer's calendar day for a UTC moment (TIMEZONE), written in their language: '18 नव॰ 2026'."""
-    day = moment.astimezone(ZoneInfo(service.settings.timezone)).date()
-    return format_date(day, "d MMM y", locale=language(farmer.locale).babel_locale)
+def _local_day(service: Service, moment: datetime, t: Texts) -> str:
+    """The farmer's calendar day for a UTC moment (TIMEZONE), written in their language: '18 नवंबर 2026'."""
+    return t.date(moment.astimezone(ZoneInfo(service.settings.timezone)).date(), year=True)
+
+
+def reference(payment: Payment) -> str:
+    """The payment's number as the farmer reads it in every payment SMS, and as a helpdesk finds it: our id (the
+    provider knows the link by the same number, as `kheti-payment-<id>`)."""
+    return str(payment.id)
+
+
+def _hours_left(service: Service, payment: Payment) -> int:
+    """How many more hours the link can be paid: PAYMENT_LINK_TTL_HOURS for a link just made."""
+    if payment.expires_at is None:
+        return service.settings.payment_link_ttl_hours
+    return max(1, round((payment.expires_at - utcnow()).total_seconds() / 3600))
+
+
+def _texts_for(session: Session, farmer: Farmer) -> Texts:
+    """The farmer's language in the letters they write in, as their SMS replies are: Latin letters for a farmer whose
+    latest SMS with words in it had no Devanagari, Devanagari otherwise (and for a farmer who never wrote)."""
+    latest = session.scalars(select(InboundMessage.text).where(
+        InboundMessage.phone == farmer.phone, InboundMessage.channel == "sms")
+        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc()).limit(LATEST_SMS_READ)).all()
+    worded = next((text for text in latest if any(ch.isalpha() for ch in text)), None)
+    return texts(farmer.locale, latin=worded is not None and not has_devanagari(worded))

@@ -20,6 +20,8 @@ HOSTS = {
     "twilio": re.compile(r"api(\.[a-z]+\.[a-z]{2}[0-9])?\.twilio\.com"),
     # AT's docs name no host for recordingUrl: its own domain (voice.africastalking.com), nothing else.
     "africastalking": re.compile(r"([a-z0-9-]+\.)+africastalking\.com"),
+    # /v1/Account/MA.../Recording/<RecordingID>.mp3: Plivo's media host, that one only
+    "plivo": re.compile(r"media\.plivo\.com"),
 }
 # A host name as DNS spells it: whatever else (a backslash, "%", "@") could be read as another host by the HTTP
 # client than by urlsplit ("https://evil.example\\.twilio.com/" connects to evil.example).
@@ -77,6 +79,8 @@ def fetch(settings: Settings, url: str, session: requests.Session | None = None)
     auth = None
     if provider == "twilio" and settings.twilio_account_sid and settings.twilio_auth_token:
         auth = (settings.twilio_account_sid, settings.twilio_auth_token)  # Twilio's "HTTP auth for media"
+    elif provider == "plivo" and settings.plivo_auth_id and settings.plivo_auth_token:
+        auth = (settings.plivo_auth_id, settings.plivo_auth_token)  # asked for when recording URLs are secured
     try:
         response = (session or requests).get(url, auth=auth, timeout=TIMEOUT, stream=True)
     except requests.RequestException as exc:

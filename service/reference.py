@@ -30,7 +30,7 @@ class Place(Named):
     longitude: float | None = None
 
 
-class _Matcher:
+class NameMatcher:
     """Finds items by any of their spellings (English, Hindi, Marathi, romanised, variants), comparing phonetic
     keys so that 'nasik', 'Nashik' and 'नाशिक' are the same; one spelling may belong to several items (there is an
     Aurangabad in Maharashtra and one in Bihar)."""
@@ -81,10 +81,11 @@ class ReferenceData:
         self._lock = threading.Lock()
         self._loaded_at = -math.inf
 
-    def fresh(self) -> "ReferenceData":
-        if time.monotonic() - self._loaded_at > REFRESH_S:
+    def fresh(self, max_age_s: float = REFRESH_S) -> "ReferenceData":
+        """Loaded at most `max_age_s` ago: a price at a mandi an import has just created asks for 30 s."""
+        if time.monotonic() - self._loaded_at > max_age_s:
             with self._lock:
-                if time.monotonic() - self._loaded_at > REFRESH_S:
+                if time.monotonic() - self._loaded_at > max_age_s:
                     self._load()
         return self
 
@@ -105,7 +106,11 @@ class ReferenceData:
             self.state_names = {s.id: s.name for s in states}
             for place in self.districts.values():
                 self.districts_by_state.setdefault(place.state_id, []).append(place)
-                self.districts_by_name.setdefault(place.names["en"], []).append(place)
+                self.districts_by_name.setdefault(place.names["en"].casefold(), []).append(place)
+            # Then under the Latin names they went by (Aurangabad is also Chhatrapati Sambhajinagar, after Bihar's).
+            for district in districts:
+                for former in {s.casefold() for s in district.spellings if s.isascii()} - {district.name.casefold()}:
+                    self.districts_by_name.setdefault(former, []).append(self.districts[district.id])
             self.crops = [CropInfo(c.code, c.names, c.romanised, tuple(s["stage"] for s in c.stages))
                           for c in crops]
             self.crop_ids = {c.code: c.id for c in crops}
@@ -117,8 +122,8 @@ class ReferenceData:
             self.plan_ids = {p.code: p.id for p in plans}
             self.advisories = {(a.crop.code, a.stage, a.state_id): dict(a.texts) for a in advisories}
 
-        self.state_matcher = _Matcher({s.id: _spellings(s.names, s.romanised, []) for s in states})
-        self.district_matcher = _Matcher({d.id: _spellings(d.names, d.romanised, d.spellings) for d in districts})
+        self.state_matcher = NameMatcher({s.id: _spellings(s.names, s.romanised, []) for s in states})
+        self.district_matcher = NameMatcher({d.id: _spellings(d.names, d.romanised, d.spellings) for d in districts})
         self._loaded_at = time.monotonic()
 
     def find_states(self, text: str) -> list[Named]:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from phonenumbers import timezone as number_zones
 
-from service.variables import SendWindows
+from service.value_types import SendWindows
 
 
 def zone_for(phone: str, fallback: str) -> ZoneInfo:

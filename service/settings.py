@@ -12,15 +12,18 @@ from dataclasses import dataclass, fields
 from typing import Mapping
 
 from farmdb.db import default_url
-from service.variables import VARIABLES, Price, SendWindows
+from service.routing import Routes
+from service.value_types import Price, SendWindows
+from service.variables import VARIABLES
 
 __all__ = ["Settings", "SettingsError", "VARIABLES"]
 
 
 # What each provider needs before it can be used at all, and what more it needs to send SMS: read here for the SMS
 # provider at start-up, and by service.providers for any other (the provider that carried a ring calls back).
-CREDENTIALS = {"africastalking": ("AT_USERNAME", "AT_API_KEY"), "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")}
-SENDING = {"twilio": ("TWILIO_FROM",)}
+CREDENTIALS = {"africastalking": ("AT_USERNAME", "AT_API_KEY"), "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"),
+               "plivo": ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN")}
+SENDING = {"twilio": ("TWILIO_FROM",), "plivo": ("PLIVO_FROM",)}
 
 
 class SettingsError(ValueError):
@@ -37,6 +40,7 @@ class Settings:
     redis_url: str | None
     celery_broker_url: str | None
     sms_provider: str
+    provider_routes: Routes
     at_username: str | None
     at_api_key: str | None
     at_sender_id: str | None
@@ -44,6 +48,11 @@ class Settings:
     twilio_account_sid: str | None
     twilio_auth_token: str | None
     twilio_from: str | None
+    plivo_auth_id: str | None
+    plivo_auth_token: str | None
+    plivo_from: str | None
+    plivo_voice_number: str | None
+    dlt_entity_id: str | None
     sms_rate_per_second: int
     sms_segment_price: Price
     send_windows: SendWindows
@@ -54,6 +63,7 @@ class Settings:
     razorpay_key_secret: str | None
     razorpay_webhook_secret: str | None
     payment_link_ttl_hours: int
+    grievance_contact: str
     alert_hour: int
     alert_heavy_rain_mm: float
     alert_heat_c: float
@@ -70,6 +80,10 @@ class Settings:
     ussd_session_ttl: int
     ussd_resume_window: int
     weather_provider: str
+    price_provider: str
+    agmarknet_api_key: str | None
+    agmarknet_states: frozenset
+    price_fetch_hour: int
     rasa_url: str | None
     timezone: str
     sms_replies_per_hour: int
@@ -113,9 +127,18 @@ class Settings:
         needs = CREDENTIALS.get(provider, ()) + (SENDING.get(provider, ()) if sending else ())
         return [name for name in needs if not getattr(self, name.lower())]
 
+    def provider_for(self, phone: str) -> str:
+        """The provider that sends to this number: its PROVIDER_ROUTES prefix, else SMS_PROVIDER."""
+        return self.provider_routes.provider_for(phone, self.sms_provider)
+
     def _check_provider_credentials(self) -> None:
         for name in self.missing_for(self.sms_provider, sending=True)[:1]:
             raise SettingsError(name, f"must be set when SMS_PROVIDER={self.sms_provider}")
+        for prefix, provider in self.provider_routes.rules:
+            for name in self.missing_for(provider, sending=True)[:1]:
+                raise SettingsError(name, f"must be set when PROVIDER_ROUTES sends {prefix} by {provider}")
+        if self.price_provider == "agmarknet" and not self.agmarknet_api_key:
+            raise SettingsError("AGMARKNET_API_KEY", "must be set when PRICE_PROVIDER=agmarknet")
         if self.payment_provider == "razorpay":
             for name in ("RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET"):
                 if not getattr(self, name.lower()):

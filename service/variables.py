@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import time
-from decimal import Decimal
 from typing import Callable
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,10 +16,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from locales.languages import CODES, LANGUAGES
+from service.routing import PROVIDERS as SMS_PROVIDERS, parse_routes
+from service.value_types import _networks, _phone_number, _phone_numbers, _price, _send_windows
 
-SMS_PROVIDERS = ("console", "africastalking", "twilio")
 PAYMENT_PROVIDERS = ("sandbox", "razorpay")
-SMS_CATEGORIES = ("service_implicit", "service_explicit", "promotional")
+PRICE_PROVIDERS = ("demo", "agmarknet")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("json", "text")
 DEFAULT_VOICES = ",".join(f"{language.code}={language.twilio_voice}" for language in LANGUAGES)
@@ -94,8 +93,28 @@ def _sender_id(raw: str) -> str:
     return raw
 
 
+def _plivo_auth_id(raw: str) -> str:
+    if not re.fullmatch(r"(MA|SA)[A-Z0-9]{18}", raw.strip()):
+        raise ValueError(f"{raw!r} is not a Plivo auth id (MA or SA and 18 more letters or digits)")
+    return raw.strip()
+
+
 def _text(raw: str) -> str:
     return raw
+
+
+GRIEVANCE_PLACEHOLDER = "1800-XXX-XXXX"
+GRIEVANCE_MAX_CHARS = 20  # the consent notice (four SMS in Devanagari, DLT templates) has room for no more
+
+
+def _grievance_contact(raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        raise ValueError("is empty: give the helpline number farmers complain to")
+    if len(value) > GRIEVANCE_MAX_CHARS:
+        raise ValueError(f"{raw!r} is {len(value)} characters: at most {GRIEVANCE_MAX_CHARS} fit in the consent "
+                         "notice (a phone number or short contact; put an e-mail address on the website)")
+    return value
 
 
 def _secret_key(raw: str) -> str:
@@ -123,69 +142,17 @@ def _voices(raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _phone_numbers(raw: str) -> frozenset[str]:
-    numbers = {part.strip() for part in raw.split(",") if part.strip()}
-    bad = [n for n in numbers if not re.fullmatch(r"\+\d{6,15}", n)]
-    if bad:
-        raise ValueError(f"{', '.join(sorted(bad))}: write numbers as +countrycode..., comma-separated")
-    return frozenset(numbers)
 
 
-def _networks(raw: str) -> frozenset[str]:
-    codes = {part.strip() for part in raw.split(",") if part.strip()}
-    if not all(code.isdigit() for code in codes):
-        raise ValueError(f"{raw!r} is not a comma-separated list of network codes such as 40410,40445")
-    return frozenset(codes)
+def _names(raw: str) -> frozenset[str]:
+    names = frozenset(" ".join(part.split()) for part in raw.split(",") if part.strip())
+    if any(len(name) > 64 for name in names):
+        raise ValueError("write names as Maharashtra,Madhya Pradesh (comma-separated)")
+    return names
 
 
-@dataclass(frozen=True)
-class Price:
-    amount: Decimal
-    currency: str
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
 
 
-def _price(raw: str) -> Price:
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s+([A-Za-z]{3})\s*", raw)
-    if not match:
-        raise ValueError(f"{raw!r} is not a price such as '0.20 INR' or '0.80 KES'")
-    return Price(Decimal(match[1]), match[2].upper())
-
-
-@dataclass(frozen=True)
-class SendWindows:
-    """Local hours in which each SMS category may be sent; categories not named go out at any hour."""
-
-    windows: tuple[tuple[str, time, time], ...]
-
-    def for_category(self, category: str) -> tuple[time, time] | None:
-        for name, start, end in self.windows:
-            if name == category:
-                return start, end
-        return None
-
-    def __str__(self) -> str:
-        return ",".join(f"{name}={start:%H:%M}-{end:%H:%M}" for name, start, end in self.windows) or "(none)"
-
-
-def _send_windows(raw: str) -> SendWindows:
-    if raw.strip().lower() == "none":
-        return SendWindows(())
-    windows = []
-    for part in filter(None, (p.strip() for p in raw.split(","))):
-        match = re.fullmatch(r"(\w+)=(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", part)
-        if not match or match[1] not in SMS_CATEGORIES:
-            raise ValueError(f"{part!r} is not category=HH:MM-HH:MM with a category among {', '.join(SMS_CATEGORIES)}")
-        try:
-            start, end = time(int(match[2]), int(match[3])), time(int(match[4]), int(match[5]))
-        except ValueError:
-            raise ValueError(f"{part!r} has an hour or minute out of range")
-        if start >= end:
-            raise ValueError(f"{part!r}: the window must start before it ends, within one day")
-        windows.append((match[1], start, end))
-    return SendWindows(tuple(windows))
 
 
 @dataclass(frozen=True)
@@ -205,7 +172,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("CELERY_BROKER_URL", None, _broker_url,
              "Task broker for the workers (redis:// or amqp://). Unset: tasks run in-process, no worker needed"),
     Variable("SMS_PROVIDER", "console", _choice(SMS_PROVIDERS),
-             "Who sends SMS: console (log + outbox only), africastalking or twilio"),
+             "Who sends SMS: console (log + outbox only), africastalking, twilio or plivo"),
+    Variable("PROVIDER_ROUTES", "", parse_routes,
+             "Provider per country prefix, longest first (+91=plivo,+254=africastalking); other numbers: SMS_PROVIDER"),
     Variable("AT_USERNAME", None, _text, "Africa's Talking app username (`sandbox` for the sandbox)"),
     Variable("AT_API_KEY", None, _text, "Africa's Talking API key", secret=True),
     Variable("AT_SENDER_ID", None, _sender_id, "Africa's Talking sender id or short code (the DLT header in India)"),
@@ -215,8 +184,15 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TWILIO_ACCOUNT_SID", None, _text, "Twilio account SID (AC...)"),
     Variable("TWILIO_AUTH_TOKEN", None, _text, "Twilio auth token; also verifies X-Twilio-Signature", secret=True),
     Variable("TWILIO_FROM", None, _text, "Twilio sender: a phone number (+1...) or a messaging service SID (MG...)"),
+    Variable("PLIVO_AUTH_ID", None, _plivo_auth_id, "Plivo auth id (MA... or SA...)"),
+    Variable("PLIVO_AUTH_TOKEN", None, _text, "Plivo auth token; also verifies X-Plivo-Signature-V3", secret=True),
+    Variable("PLIVO_FROM", None, _sender_id, "Plivo sender: the DLT header in India (KHETIS) or a number (+91...)"),
+    Variable("PLIVO_VOICE_NUMBER", None, _phone_number,
+             "Plivo voice number (+91...) that connects the expert desk's calls"),
+    Variable("DLT_ENTITY_ID", None, _text,
+             "India DLT principal entity id, sent with each Plivo message when its template row names none"),
     Variable("SMS_RATE_PER_SECOND", "50", _between(1, 100_000),
-             "Messages per second the SMS provider takes from our account and sender id, shared by every worker"),
+             "Messages per second each SMS provider takes from our account and sender id, shared by every worker"),
     Variable("SMS_SEGMENT_PRICE", "0.20 INR", _price,
              "Estimated price of one SMS segment, for the cost shown before a broadcast and stored per message"),
     Variable("SEND_WINDOWS", "promotional=10:00-21:00,service_explicit=10:00-21:00", _send_windows,
@@ -234,6 +210,10 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RAZORPAY_WEBHOOK_SECRET", None, _text,
              "Secret set on the Razorpay webhook; verifies X-Razorpay-Signature", secret=True),
     Variable("PAYMENT_LINK_TTL_HOURS", "48", _between(1, 24 * 180), "Hours a payment link can be paid"),
+    Variable("GRIEVANCE_CONTACT", GRIEVANCE_PLACEHOLDER, _grievance_contact,
+             "Where farmers complain about how their data is used (DPDP Act grievance contact), said in every consent "
+             f"notice: your helpline number, at most {GRIEVANCE_MAX_CHARS} characters. The default is a placeholder: "
+             "set it before going live"),
     Variable("ALERT_HOUR", "7", _between(0, 23), "Local hour (TIMEZONE) of the daily weather alert"),
     Variable("ALERT_HEAVY_RAIN_MM", "64.5", _between(1, 1000, float),
              "Rain in a day (mm) that triggers a heavy-rain alert (IMD: heavy rain is 64.5 mm or more)"),
@@ -247,7 +227,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("CALLBACK_PERIOD", "3600", _between(60, 7 * 86_400),
              "Seconds within which a number is called back at most once, however often it rings the missed-call line"),
     Variable("PUBLIC_BASE_URL", None, _http_url,
-             "The URL providers call us at (https://sms.example.org); needed behind a proxy for Twilio signatures"),
+             "The URL providers call us at (https://sms.example.org): behind a proxy Twilio's and Plivo's signatures "
+             "are checked against it; call-backs and Plivo's delivery reports need it"),
     Variable("DEFAULT_LOCALE", "hi", _choice(CODES),
              f"Language for farmers we do not know yet: {', '.join(CODES)}"),
     Variable("DEFAULT_REGION", "IN", _region, "Country assumed for phone numbers written without +country code"),
@@ -262,6 +243,16 @@ VARIABLES: tuple[Variable, ...] = (
              "Seconds within which a dropped USSD session can be continued from a new dial (0: never)"),
     Variable("WEATHER_PROVIDER", "demo", _choice(("demo", "open-meteo")),
              "demo (the seeded forecast) or open-meteo (live forecast API, no key; cached in Redis for an hour)"),
+    Variable("PRICE_PROVIDER", "demo", _choice(PRICE_PROVIDERS),
+             "demo (the seeded made-up week) or agmarknet (today's mandi prices fetched from data.gov.in each day at "
+             "PRICE_FETCH_HOUR; needs AGMARKNET_API_KEY)"),
+    Variable("AGMARKNET_API_KEY", None, _text,
+             "data.gov.in API key for Agmarknet's daily mandi prices (`kheti prices fetch`, the daily job)",
+             secret=True),
+    Variable("AGMARKNET_STATES", "", _names,
+             "States whose prices are fetched, as Agmarknet spells them (Maharashtra,Madhya Pradesh); empty: all"),
+    Variable("PRICE_FETCH_HOUR", "14", _between(0, 23),
+             "Local hour (TIMEZONE) of the daily price fetch; Agmarknet publishes the day's prices from late morning"),
     Variable("RASA_URL", None, _http_url,
              "A Rasa server whose /model/parse reads SMS instead of the built-in model (which stays the fallback)"),
     Variable("TIMEZONE", "Asia/Kolkata", _timezone, "Farmers' time zone: what 'today' means for prices and weather"),

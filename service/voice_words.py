@@ -101,14 +101,15 @@ def message_fragments(template: str, locale: str) -> list[str]:
 
 @lru_cache(maxsize=None)
 def _months(locale: str) -> dict[str, str]:
-    """Abbreviated month (as Texts.date writes it, "जुल॰") -> the month said in full (जुलाई)."""
+    """A month as a date writes it (Texts.date: in full, "जुलाई"; abbreviated in older texts, "जुल॰") -> the month
+    said in full (जुलाई)."""
     months = Locale.parse(language(locale).babel_locale).months["format"]
-    return {months["abbreviated"][m]: months["wide"][m] for m in range(1, 13)}
+    return {months[width][m]: months["wide"][m] for width in ("abbreviated", "wide") for m in range(1, 13)}
 
 
 _NUMBER = re.compile(r"(-?)(\d{1,3}(?:,\d{2})*(?:,\d{3})|\d{1,3})(?:\.(\d+))?")  # 1,25,000 · 850 · 2.5
 _CODE = re.compile(r"(?=.*\d)[A-Za-z0-9 -]+")  # a ticket: "4821937", "4 8 2 1 9 3 7", "KS-4821"
-_DATE = re.compile(r"(\d{1,2}) (\S+)")
+_DATE = re.compile(r"(\d{1,2}) (\S+)(?: (\d{4}))?")  # 18 नवंबर · 18 नवंबर 2026
 
 
 def read_value(value: str, locale: str) -> list[str] | None:
@@ -121,7 +122,8 @@ def read_value(value: str, locale: str) -> list[str] | None:
         pieces = ([words.minus] if sign else []) + words.number(int(whole.replace(",", "")))
         return pieces + ([words.point] + [words.numbers[int(d)] for d in decimals] if decimals else [])
     if (match := _DATE.fullmatch(value)) and match[2] in _months(locale):
-        return words.number(int(match[1])) + [_months(locale)[match[2]]]
+        year = words.number(int(match[3])) if match[3] else []
+        return words.number(int(match[1])) + [_months(locale)[match[2]]] + year
     # Numbers come grouped (Texts.number), so four or more digits in a row are a code: read them one by one.
     if _CODE.fullmatch(value):
         return [words.numbers[int(ch)] if ch.isdigit() else words.letters[ch.upper()] for ch in value if ch not in " -"]

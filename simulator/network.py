@@ -13,6 +13,7 @@ import requests
 # (absolute URL, form fields, headers) -> (HTTP status, body)
 Post = Callable[[str, dict[str, str], dict[str, str]], tuple[int, str]]
 AT_RATE_PER_MINUTE = {"KES": Decimal("3.50"), "INR": Decimal("2.40"), "USD": Decimal("0.03")}  # made up
+PLIVO_RATE_PER_MINUTE = Decimal("0.00600")  # USD, billed by the whole minute; made up
 
 
 def masked(url: str) -> str:

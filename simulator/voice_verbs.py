@@ -1,14 +1,28 @@
-"""The provider's voice XML as a caller meets it: what each verb says (a Line the terminal shows, and the seconds it
-takes), and what a verb that listens waits for (keys, speech, a recording) and where the answer goes."""
+"""The provider's voice XML as a caller meets it, whichever provider sends it: what a verb does to the call (each
+carrier names its verbs, simulator/carriers/), what a spoken or played one sounds like (a Line the terminal shows,
+and the seconds it takes), and what a verb that listens waits for (keys, speech, a recording) and where the answer
+goes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import urljoin
 from xml.etree import ElementTree as ET
 
-TWILIO, AFRICASTALKING = "twilio", "africastalking"
+TWILIO, AFRICASTALKING, PLIVO = "twilio", "africastalking", "plivo"
 CHARS_PER_SECOND = 14  # speaking speed, to estimate the call's duration
 PLAY_S = 5
+
+# What a verb does to the call; each carrier says which of its tags does what.
+SPEAK, PAUSE, PLAY, LISTEN, REDIRECT, HANGUP, REJECT, DIAL = (
+    "speak", "pause", "play", "listen", "redirect", "hangup", "reject", "dial")
+# Who or what ended the call: the provider's last word says so.
+BY_CALLER, BY_HANGUP, BY_END_OF_XML, BY_REJECTION, BY_DIAL, BY_UNKNOWN_VERB = (
+    "caller", "hangup", "end of xml", "rejection", "dial", "unknown verb")
+
+
+class NotHeard(ValueError):
+    """What the caller did cannot reach the gateway at this point of the call (speech on Africa's Talking, a key
+    where only a recording is taken, ...): nothing was posted."""
 
 
 @dataclass(frozen=True)
@@ -35,22 +49,24 @@ class Line:
 
 @dataclass
 class Waiting:
-    """The verb the provider is executing while it waits for the caller: a Gather/GetDigits or a Record."""
+    """The verb the provider is executing while it waits for the caller: a Gather, GetDigits, GetInput or Record."""
 
     verb: ET.Element
     action: str  # where the answer is posted
     rest: list[ET.Element]  # the verbs after it: where the call goes on when nothing comes
     keys: bool = True
-    speech: str | None = None  # the language speech is recognised in (Twilio), None when speech is not heard
+    speech: str | None = None  # the language speech is recognised in, None when speech is not heard
     recording: bool = False
     num_digits: int | None = None
     finish_on_key: str = "#"
-    timeout: int = 5
+    timeout: int = 5  # seconds of silence before the provider moves on
+    max_length: int = 3600  # a recording's longest, in seconds
     empty_to_action: bool = False  # Twilio's actionOnEmptyResult
+    redirect: bool = True  # Plivo's redirect="false": the action is told, and the document goes on
 
     def describe(self) -> str:
         if self.recording:
-            return (f"a recording (type record; up to {self.verb.get('maxLength', '3600')} s, "
+            return (f"a recording (type record; up to {self.max_length} s, "
                     f"{self.finish_on_key or 'silence'} to finish)")
         what = []
         if self.keys:
@@ -61,42 +77,35 @@ class Waiting:
         return " or ".join(what) + f"; {self.timeout} s of silence moves on"
 
 
-def heard(verb: ET.Element, provider: str) -> tuple[Line, int]:
-    """What the caller hears of a Say, Play or Pause, and for how many seconds."""
+def heard(verb: ET.Element, role: str | None, detail: str) -> tuple[Line, int]:
+    """What the caller hears of a verb that speaks, plays or pauses (as its carrier names it), and for how long;
+    `detail` is the language and voice it speaks in."""
     text = " ".join((verb.text or "").split())
-    if verb.tag == "Pause":
+    if role == PAUSE:
         return Line("note", f"pause, {verb.get('length') or 1} s"), int(verb.get("length") or 1)
-    if verb.tag == "Play":
+    if role == PLAY:
         return Line("play", verb.get("url") or text), PLAY_S
-    if verb.tag == "Say":
-        if provider == TWILIO:
-            detail = ", ".join(v for v in (verb.get("language") or "en-US", verb.get("voice")) if v)
-        else:
-            detail = f"English, {verb.get('voice') or 'woman'}"
+    if role == SPEAK:
         return Line("say", text, detail), max(1, round(len(text) / CHARS_PER_SECOND))
     return Line("note", f"<{verb.tag}> inside the prompt is not simulated"), 0
 
 
-def waiting_for(verb: ET.Element, provider: str, url: str, first_url: str, rest: list[ET.Element]) -> Waiting:
-    """What a Gather, GetDigits or Record waits for; `url` is the document's, `first_url` the number's own."""
-    if provider == TWILIO:
-        action = urljoin(url, verb.get("action") or url)  # Twilio's default: the current document's URL
-        method = (verb.get("method") or "POST").upper()
-    else:
-        action = urljoin(url, verb.get("callbackUrl") or first_url)
-        method = "POST"
+def action_url(verb: ET.Element, url: str, target: str | None, default_method: str = "POST") -> str:
+    """Where a listening verb posts its answer: `target` resolved against the document's URL, POST only."""
+    method = (verb.get("method") or default_method).upper()
     if method != "POST":
         raise RuntimeError(f"<{verb.tag} method={method}> is not simulated")
-    timeout = int(verb.get("timeout") or 5)
-    if verb.tag == "Record":
-        return Waiting(verb, action, rest, keys=False, recording=True, timeout=timeout,
-                       finish_on_key=verb.get("finishOnKey", "1234567890*#"))
-    num_digits = int(verb.get("numDigits")) if verb.get("numDigits") else None
-    finish = verb.get("finishOnKey", "#")
-    if provider == TWILIO:
-        inputs = (verb.get("input") or "dtmf").split()
-        return Waiting(verb, action, rest, keys="dtmf" in inputs,
-                       speech=(verb.get("language") or "en-US") if "speech" in inputs else None,
-                       num_digits=num_digits, finish_on_key=finish, timeout=timeout,
-                       empty_to_action=verb.get("actionOnEmptyResult") == "true")
-    return Waiting(verb, action, rest, num_digits=num_digits, finish_on_key=finish, timeout=timeout)
+    if not target:
+        raise RuntimeError(f"<{verb.tag}> names no action URL: the provider would not know where to post")
+    return urljoin(url, target)
+
+
+def whole(verb: ET.Element, name: str, default: int | None) -> int | None:
+    value = verb.get(name)
+    return int(value) if value and value.isdigit() else default
+
+
+def finish_key(verb: ET.Element, default: str) -> str:
+    """The keys that end the input; "none" (Plivo) or "" means none do."""
+    value = verb.get("finishOnKey", default)
+    return "" if value.casefold() == "none" else value

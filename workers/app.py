@@ -16,11 +16,11 @@ from service.context import Clock, Service
 from service.logs import configure_for
 from service.settings import Settings
 from service.tasks import NAMES, Tasks
-from workers import alerts, beat, broadcasts, calls, farmers, payments, spool, sweeper, tasks
+from workers import alerts, beat, broadcasts, calls, farmers, payments, prices, spool, sweeper, tasks
 from workers.registry import ServiceTask
 from workers.shutdown import Shutdown
 
-TASK_MODULES = (tasks, payments, broadcasts, alerts, sweeper, calls, farmers, spool)
+TASK_MODULES = (tasks, payments, broadcasts, alerts, sweeper, calls, farmers, spool, prices)
 
 CONFIG = dict(
     task_serializer="json",

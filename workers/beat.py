@@ -14,6 +14,7 @@ from celery.schedules import schedule as every
 from service.settings import Settings
 from workers.alerts import SEND_STAGE_ADVISORIES, SEND_WEATHER_ALERTS
 from workers.payments import EXPIRE_STALE_PAYMENTS, REMIND_RENEWALS
+from workers.prices import FETCH_PRICES
 from workers.spool import REPLAY_WEBHOOKS
 from workers.sweeper import SWEEP_OUTBOX
 
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def schedule(settings: Settings) -> dict:
     """Periodic jobs, in the farmers' time zone (TIMEZONE)."""
-    return {
+    jobs = {
         "sweep-outbox": {"task": SWEEP_OUTBOX, "schedule": 60.0},
         "replay-webhooks": {"task": REPLAY_WEBHOOKS, "schedule": 60.0},
         "weather-alerts": {"task": SEND_WEATHER_ALERTS, "schedule": crontab(hour=settings.alert_hour, minute=0)},
@@ -32,6 +33,9 @@ def schedule(settings: Settings) -> dict:
         "renewal-reminders": {"task": REMIND_RENEWALS, "schedule": crontab(hour=10, minute=30)},
         "expire-payment-links": {"task": EXPIRE_STALE_PAYMENTS, "schedule": crontab(minute=20)},
     }
+    if settings.price_provider == "agmarknet":  # demo prices come from `kheti seed`: nothing to fetch
+        jobs["fetch-prices"] = {"task": FETCH_PRICES, "schedule": crontab(hour=settings.price_fetch_hour, minute=0)}
+    return jobs
 
 
 class Schedule:

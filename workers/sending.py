@@ -70,9 +70,8 @@ class Outcome:
     left: list[int] = field(default_factory=list)  # not tried, the worker is stopping: for another worker
 
 
-def limiter(service: Service) -> RateLimiter | None:
-    """The allowance of the SMS provider's account and sender; None when it has none to respect (the console)."""
-    sender = service.provider()
+def limiter(service: Service, sender) -> RateLimiter | None:
+    """The allowance of a provider's account and sender; None when it has none to respect (the console)."""
     if not sender.rate_limited:
         return None
     return limiter_for(service.backends.redis, sender.name, sender.sender_id, service.settings.sms_rate_per_second,
@@ -85,21 +84,26 @@ def _never() -> bool:
 
 def send_batch(service: Service, ids: list[int], now: datetime | None = None,
                stopping: Callable[[], bool] = _never) -> Outcome:
-    """Send these rows, one provider request after another; `stopping()` is asked before each request, and once
-    it says yes the rows not yet tried are left queued, in Outcome.left."""
-    outcome = Outcome()
-    gate = limiter(service)
-    if gate is not None:
-        granted, outcome.wait = gate.take(len(ids))
-        ids, outcome.throttled = ids[:granted], ids[granted:]
-    if not ids:
-        return outcome
-    sender, now = service.provider(), now or utcnow()
-    requests = plan(service, sender, ids, outcome)
+    """Send these rows, one provider request after another, each by its number's provider (PROVIDER_ROUTES);
+    `stopping()` is asked before each request, and once it says yes the rows not yet tried are left queued, in
+    Outcome.left."""
+    outcome, now = Outcome(), now or utcnow()
+    requests: list[tuple[object, list[int]]] = []
+    for name, group in route(service, ids).items():
+        sender = service.provider(name)
+        gate = limiter(service, sender)
+        if gate is not None:
+            granted, wait = gate.take(len(group))
+            group, over = group[:granted], group[granted:]
+            if over:
+                outcome.throttled += over
+                outcome.wait = max(outcome.wait, wait)
+        if group:
+            requests += [(sender, request) for request in plan(service, sender, group, outcome)]
     answered: list[tuple[Outgoing, object]] = []
-    for n, request in enumerate(requests):
+    for n, (sender, request) in enumerate(requests):
         if stopping():
-            outcome.left = [message_id for later in requests[n:] for message_id in later]
+            outcome.left = [message_id for _, later in requests[n:] for message_id in later]
             log.warning("worker stopping: %d SMS left queued for another worker", len(outcome.left))
             break
         claimed = settle(service, answered, request, now, outcome)
@@ -107,6 +111,21 @@ def send_batch(service: Service, ids: list[int], now: datetime | None = None,
     if answered:
         settle(service, answered, [], now, outcome)
     return outcome
+
+
+def route(service: Service, ids: list[int]) -> dict[str, list[int]]:
+    """The rows by the provider that sends them. With no PROVIDER_ROUTES every row goes by SMS_PROVIDER, and
+    nothing is read."""
+    settings = service.settings
+    if not settings.provider_routes.rules:
+        return {settings.sms_provider: list(ids)} if ids else {}
+    with service.backends.sessions() as session:
+        phones = dict(session.execute(select(OutboundMessage.id, OutboundMessage.phone)
+                                      .where(OutboundMessage.id.in_(ids))).all())
+    groups: dict[str, list[int]] = {}
+    for message_id in ids:  # a row that has gone is planned (and reported) with the default provider's
+        groups.setdefault(settings.provider_for(phones.get(message_id, "")), []).append(message_id)
+    return groups
 
 
 def plan(service: Service, sender, ids: list[int], outcome: Outcome) -> list[list[int]]:

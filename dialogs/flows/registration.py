@@ -63,9 +63,9 @@ SCREENS = [
          store="district_id", target="reg_crops"),
     Menu("reg_crops", title=N_("reg.crops.title"), choices=crop_choices_all, store="crops", multi=True,
          target="reg_consent"),
-    Menu("reg_consent", title=CONSENT_NOTICE, choices=(
-        Choice(N_("common.yes"), action=register, target="main"),
-        Choice(N_("common.no"), target="reg_declined"),
-    )),
+    # The notice names where to complain (GRIEVANCE_CONTACT): one setting, not a number in every catalogue.
+    Menu("reg_consent", title=CONSENT_NOTICE, title_params=lambda ctx: {"grievance": ctx.services.grievance_contact},
+         choices=(Choice(N_("common.yes"), action=register, target="main"),
+                  Choice(N_("common.no"), target="reg_declined"))),
     End("reg_declined", body=lambda ctx: [ctx.t(N_("reg.consent.declined"))], uses=(N_("reg.consent.declined"),)),
 ]

@@ -10,6 +10,9 @@ from dialogs.sms.turn import NO, YES, Chat, Turn, first_name, number_among
 from dialogs.texts import N_
 
 PICK_AMONG = 5  # districts offered when a name fits several
+# The consent notice is said whole (what is kept, who sees it, how to withdraw, where to complain), never cut to the
+# two SMS of a reply: in Devanagari it takes four.
+CONSENT_SEGMENTS = 4
 
 
 def begin(turn: Turn) -> str:
@@ -61,7 +64,11 @@ def crops(turn: Turn) -> str:
         return turn.say(N_("sms.reg.crops_again"))
     turn.chat.data["crops"] = named
     turn.chat.step = "reg_consent"
-    return turn.say(N_("sms.reg.consent"))
+    return consent_notice(turn)
+
+
+def consent_notice(turn: Turn) -> str:
+    return turn.say(N_("sms.reg.consent"), segments=CONSENT_SEGMENTS, grievance=turn.services.grievance_contact)
 
 
 def consent(turn: Turn) -> str:
@@ -76,7 +83,7 @@ def consent(turn: Turn) -> str:
         text = turn.say(N_("sms.reg.declined"))
         turn.chat = Chat()
         return text
-    return turn.say(N_("sms.reg.consent"))
+    return consent_notice(turn)
 
 
 STEPS = {"reg_name": name, "reg_district": district, "reg_crops": crops, "reg_consent": consent}

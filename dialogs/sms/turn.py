@@ -1,7 +1,8 @@
 """One SMS turn: the message, who sent it, what the conversation remembers, and how the reply is written.
 
 - A farmer who writes in Latin letters gets the answer in Latin letters (hi_Latn, mr_Latn): they read it, and GSM-7
-  fits 306 characters in two SMS where Devanagari fits 134. Every reply is cut to two segments.
+  fits 306 characters in two SMS where Devanagari fits 134. Every reply is cut to two segments (the consent notice,
+  said whole, to four).
 """
 from __future__ import annotations
 
@@ -75,8 +76,8 @@ class Turn:
         """The message as one bare word or phrase, for keywords and yes/no answers."""
         return self.message.text.strip().casefold().strip(".!")
 
-    def say(self, key: str, **params) -> str:
-        return fit(self.t(key, **params))
+    def say(self, key: str, *, segments: int = MAX_SEGMENTS, **params) -> str:
+        return fit(self.t(key, **params), segments)
 
     def forget_step(self) -> None:
         self.chat = Chat(locale=self.chat.locale)

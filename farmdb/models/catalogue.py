@@ -84,10 +84,12 @@ class Mandi(Localised, Base):
 
 
 class MarketPrice(Base):
-    """One day's prices for one crop at one mandi, in rupees per quintal (100 kg), as Agmarknet reports them."""
+    """One day's prices for one crop (and variety) at one mandi, in rupees per quintal (100 kg), as Agmarknet
+    reports them. `source` is "agmarknet" (fetched or imported: service.prices) or "demo" (`kheti seed`, which
+    never overwrites an Agmarknet row); a demo row has no variety."""
 
     __tablename__ = "market_prices"
-    __table_args__ = (UniqueConstraint("crop_id", "mandi_id", "price_date"),)
+    __table_args__ = (UniqueConstraint("crop_id", "mandi_id", "price_date", "variety"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     crop_id: Mapped[int] = mapped_column(ForeignKey("crops.id"), index=True)
@@ -98,6 +100,9 @@ class MarketPrice(Base):
     max_price: Mapped[int] = mapped_column(Integer)
     modal_price: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(32), default="demo")
+    # Agmarknet's variety, after a qualifier its commodity name carries ("Basmati/1121"); "" for demo prices.
+    variety: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    fetched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when an import last wrote it
 
     crop: Mapped[Crop] = relationship()
     mandi: Mapped[Mandi] = relationship()

@@ -35,20 +35,28 @@ def _round_to(value: float, step: int) -> int:
 
 def load_prices(session: Session, mandis: dict[str, tuple[Mandi, list[str]]],
                 crops: dict[str, tuple[Crop, int]], today: date) -> int:
-    upsert = Upserter(session, MarketPrice, ["crop_id", "mandi_id", "price_date"],
-                      where=MarketPrice.price_date >= today - timedelta(days=PRICE_DAYS))
+    """Demo prices for the last PRICE_DAYS days. A day, mandi and crop that has a real price (imported from
+    Agmarknet) gets no demo price: made-up numbers never overwrite, or sit beside, a reported one."""
+    since = today - timedelta(days=PRICE_DAYS)
+    reported = {tuple(row) for row in session.execute(
+        select(MarketPrice.crop_id, MarketPrice.mandi_id, MarketPrice.price_date)
+        .where(MarketPrice.price_date >= since, MarketPrice.source != "demo"))}
+    upsert = Upserter(session, MarketPrice, ["crop_id", "mandi_id", "price_date", "variety"],
+                      where=(MarketPrice.price_date >= since) & (MarketPrice.source == "demo"))
     for name, (mandi, crop_codes) in mandis.items():
         for code in crop_codes:
             crop, base = crops[code]
             step = 5 if base < 1000 else 10
             for back in range(PRICE_DAYS):
                 day = today - timedelta(days=back)
+                if (crop.id, mandi.id, day) in reported:
+                    continue
                 # Each mandi sits a little above or below the crop's level; days wander by a few percent.
                 modal = base * (0.9 + 0.2 * _unit(name, code)) * (0.97 + 0.06 * _unit(name, code, day))
                 upsert.put({
                     "crop_id": crop.id, "mandi_id": mandi.id, "district_id": mandi.district_id, "price_date": day,
                     "modal_price": _round_to(modal, step), "min_price": _round_to(modal * 0.86, step),
-                    "max_price": _round_to(modal * 1.11, step), "source": "demo",
+                    "max_price": _round_to(modal * 1.11, step), "source": "demo", "variety": "",
                 })
     session.flush()
     return upsert.inserted + upsert.updated

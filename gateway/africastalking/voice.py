@@ -10,27 +10,23 @@ how silence is heard.
 from __future__ import annotations
 
 import logging
-import re
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
-from flask import Response, current_app, request
-from sqlalchemy import select
+from flask import Response, request
 
-from dialogs.texts import N_, Phrase, texts
+from dialogs.texts import N_, texts
 from farmdb.farmers import ERASED
 from farmdb.models import CallLog
-from farmdb.phones import mask_phone
 from gateway import context
 from gateway.forms import link, money, phone, read, required, sender_phone, value, whole, words
+from gateway.voice_prompts import audio_or_english, heard_recording
 from locales import SOURCE
-from nlu.transliterate import to_latin
-from service.call_log import log_call, note_call, note_screen
+from service.call_log import call_phone, log_call, note_call, note_screen
 from service.calls import Heard, Turn, take_turn
 from service.conversations import UNAVAILABLE
 from service.missed_calls import missed_call
 from service.providers.africastalking import NAME
-from service.recordings import refusal
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +56,7 @@ def voice():
         return _xml(_response(ET.Element("Reject")))
     try:
         if turn_kind is None and outbound:
-            farmer = _bridged_farmer(service.backends, call_id)
+            farmer = call_phone(service.backends, provider=NAME, call_id=call_id, kind="bridge")
             if farmer == ERASED:  # erased while the agronomist's phone rang: nobody to connect them to
                 return _xml(_response(ET.Element("Reject")))
             if farmer is not None:  # "call the farmer" from the desk: the agronomist answered, now ring the farmer
@@ -68,7 +64,8 @@ def voice():
         # Our call-back: the worker logged it when placing the call, with the farmer's number (AT's direction says
         # so even when AT is quicker than that write; callerNumber is then the farmer, as AT documents it). Asked on
         # a call's first webhook, and on an outbound call's: a farmer's own call needs no database read per turn.
-        callback = _callback_phone(service.backends, call_id) if turn_kind is None or outbound else None
+        callback = call_phone(service.backends, provider=NAME, call_id=call_id, kind="callback") \
+            if turn_kind is None or outbound else None
         outbound = outbound or callback is not None
         if callback is not None:
             caller, line = callback, settings.at_voice_number
@@ -88,20 +85,6 @@ def voice():
     return _xml(render(turn))
 
 
-def _bridged_farmer(backends, call_id: str) -> str | None:
-    """The farmer to connect, when this outbound call is an agronomist's "call the farmer" (service.bridges)."""
-    with backends.hop_transaction() as db:  # someone is on the line: wait no longer than a hop
-        return db.scalar(select(CallLog.phone).where(CallLog.provider == NAME, CallLog.call_id == call_id,
-                                                     CallLog.kind == "bridge"))
-
-
-def _callback_phone(backends, call_id: str) -> str | None:
-    """The farmer's number when this is one of our call-backs (the workers logged it when placing the call)."""
-    with backends.hop_transaction() as db:  # someone is on the line: wait no longer than a hop
-        return db.scalar(select(CallLog.phone).where(CallLog.provider == NAME,
-                                                     CallLog.call_id == call_id, CallLog.kind == "callback"))
-
-
 def _heard(form, turn_kind: str | None, caller: str) -> Heard:
     if turn_kind is None:
         return Heard("start")
@@ -109,11 +92,7 @@ def _heard(form, turn_kind: str | None, caller: str) -> Heard:
         url = form["recordingUrl"]
         if not url:  # AT's way of saying nothing was recorded
             return Heard("silence")
-        refused = refusal(url, NAME)
-        if refused:  # the call goes on as after silence; nothing is kept
-            log.warning("recording not kept for %s: %s", mask_phone(caller), refused)
-            return Heard("silence")
-        return Heard("recording", url)
+        return heard_recording(url, NAME, caller)
     digits = form["dtmfDigits"]
     return Heard("keys", digits) if digits else Heard("silence")
 
@@ -143,28 +122,12 @@ def _redirect(turn_kind: str) -> ET.Element:
 def _speak(phrases, locale: str) -> list[ET.Element]:
     """English is said; Hindi and Marathi are played, all phrases as one assembled clip."""
     if locale != SOURCE:
-        audio = current_app.extensions.get("kheti_voice_audio")
-        url = audio.prompt_url(list(phrases), locale, request.url_root) if audio is not None else None
+        url, phrases = audio_or_english(phrases, locale)
         if url:
             return [ET.Element("Play", url=url)]
-        log.warning("no recorded prompt for this turn: saying it in English (run kheti voice build-prompts)",
-                    extra={"locale": locale})
-        phrases = [_in_english(p) for p in phrases]
     say = ET.Element("Say", voice="woman")
     say.text = " ".join(phrases)
     return [say]
-
-
-def _in_english(phrase: str) -> str:
-    """The English wording; names and dates already in Devanagari are read in Latin letters ("kaandaa")."""
-    if isinstance(phrase, Phrase):
-        english = texts(SOURCE, latin=False)
-        phrase = english(phrase.key, **{k: _in_english(v) if isinstance(v, str) else v
-                                        for k, v in phrase.params.items()})
-    return _DEVANAGARI.sub(lambda m: to_latin(m.group()), phrase)
-
-
-_DEVANAGARI = re.compile(r"[\u0900-\u097f]+")
 
 
 def _url(turn_kind: str) -> str:

@@ -29,14 +29,6 @@ def blueprint() -> Blueprint:
     return routes.blueprint("twilio", __name__, ROUTES, url_prefix="/twilio", before=check_signature)
 
 
-def public_url() -> str:
-    base = context.settings().public_base_url
-    if not base:
-        return request.url
-    query = request.query_string.decode()
-    return base + request.path + (f"?{query}" if query else "")
-
-
 def check_signature():
     token = context.settings().twilio_auth_token
     if token is None:
@@ -44,7 +36,7 @@ def check_signature():
         abort(403, description="Twilio callbacks are not configured (TWILIO_AUTH_TOKEN)")
     signature = request.headers.get("X-Twilio-Signature", "")
     # request.form, not request.values: the signature covers the POST body only (query parameters are in the URL).
-    if not signature or not RequestValidator(token).validate(public_url(), request.form, signature):
+    if not signature or not RequestValidator(token).validate(routes.called_url(), request.form, signature):
         log.warning("Twilio callback refused: bad signature", extra={"path": request.path})
         abort(403, description="invalid X-Twilio-Signature")
     return None

@@ -6,23 +6,18 @@ the farmer is opted out as well as the message marked.
 """
 from __future__ import annotations
 
-import logging
-
 from flask import Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from farmdb.models import InboundMessage, OutboundMessage
-from farmdb.phones import InvalidPhoneNumber, to_e164
 from gateway import context
 from gateway.errors import DATABASE_DOWN
-from gateway.forms import phone, read, sender_phone, value, words
+from gateway.forms import phone, read, sender_phone, usable_phone, value, words
 from gateway.inbox import answer_sms
 from service.providers.twilio import NAME, STOPPED
 from service.receipts import take_report
 from service.sms_inbox import Inbound
 from service.spool import park
-
-log = logging.getLogger(__name__)
 
 # What Twilio posts, field by field, bounded by the columns the values go in (gateway.forms).
 MESSAGE = (value("MessageSid", InboundMessage.provider_message_id, required=True),
@@ -54,7 +49,7 @@ def sms_status():
     form = read(request.form, STATUS)
     error = form["ErrorCode"] or None
     report = dict(provider=NAME, provider_message_id=form["MessageSid"], provider_status=form["MessageStatus"],
-                  error=error, stopped=_stopped(form["To"]) if error == STOPPED else None)
+                  error=error, stopped=usable_phone(form["To"], "Twilio STOP (21610)") if error == STOPPED else None)
     backends = context.service().backends
     try:
         take_report(backends, **report)
@@ -63,11 +58,3 @@ def sms_status():
             raise
     return "", 204
 
-
-def _stopped(raw_phone: str) -> str | None:
-    """The number to opt out when Twilio says its owner replied STOP (error 21610)."""
-    try:
-        return to_e164(raw_phone, context.settings().default_region)
-    except InvalidPhoneNumber as exc:
-        log.warning("Twilio STOP (21610) with an unusable To number: %s", exc)
-        return None

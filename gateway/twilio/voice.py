@@ -16,23 +16,21 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from dialogs.texts import N_, texts
 from farmdb.models import CallLog
-from farmdb.phones import mask_phone
 from gateway import context
 from gateway.forms import fraction, link, phone, read, sender_phone, value, whole, words
+from gateway.voice_prompts import heard_recording, hints
 from locales.languages import language
 from service.call_log import log_call, note_call, note_screen
 from service.calls import Heard, Turn, take_turn
 from service.conversations import UNAVAILABLE
 from service.missed_calls import missed_call
 from service.providers.twilio import NAME
-from service.recordings import refusal
 
 log = logging.getLogger(__name__)
 
 FINAL = {"completed", "busy", "failed", "no-answer", "canceled"}
 GATHER_TIMEOUT_S = 6
 RECORD_MAX_S = 60
-MAX_HINTS = 80  # Twilio reads a bounded list of hint phrases
 
 # What Twilio posts, field by field, bounded by the columns the values go in (gateway.forms).
 CALL = (value("CallSid", CallLog.call_id, required=True), phone("From", required=True),
@@ -77,11 +75,7 @@ def _heard(form, turn_kind: str | None, caller: str) -> Heard:
         url = form["RecordingUrl"]
         if not (url and form["RecordingDuration"]):
             return Heard("silence")
-        refused = refusal(url, NAME)
-        if refused:  # the call goes on as after silence; nothing is kept
-            log.warning("recording not kept for %s: %s", mask_phone(caller), refused)
-            return Heard("silence")
-        return Heard("recording", url)
+        return heard_recording(url, NAME, caller)
     if form["Digits"]:
         return Heard("keys", form["Digits"])
     if form["SpeechResult"]:
@@ -112,31 +106,13 @@ def render(turn: Turn, settings, *, speech: bool) -> VoiceResponse:
         {"input": "dtmf speech" if speech else "dtmf", "num_digits": 1, "finish_on_key": ""}
     gather = response.gather(action=_action("gather"), method="POST", timeout=GATHER_TIMEOUT_S,
                              action_on_empty_result=True, language=speech_locale, speech_timeout="auto",
-                             hints=_hints(turn) or None, **listen)
+                             hints=hints(turn) or None, **listen)
     phrases = prompt.phrases
     if speech and turn.screen == context.conversations().dialog.home_screen:
         phrases += (texts(locale, latin=False)(N_("voice.or_say")),)  # "gehun ka bhav" goes straight there
     for phrase in phrases:
         gather.say(phrase, **say)
     return response
-
-
-def _hints(turn: Turn) -> str:
-    """Words the recogniser should expect here: the options' names, then crop names in the caller's language."""
-    words = [label.lstrip("+") for label in turn.prompt.labels.values()]
-    words += _crop_words(turn.locale)
-    seen, hints = set(), []
-    for word in words:
-        word = word.replace(",", " ").strip()
-        if word and word not in seen and len(word) <= 60:
-            seen.add(word)
-            hints.append(word)
-    return ", ".join(hints[:MAX_HINTS])
-
-
-def _crop_words(locale: str) -> list[str]:
-    crops = context.conversations().voice_services.crops()
-    return [c.label(locale, latin=False) for c in crops] + [c.label(locale, latin=True) for c in crops]
 
 
 def _action(turn_kind: str) -> str:

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from farmdb.models import Crop, District, Farmer, FarmerCrop, State
+from farmdb import districts as district_rows
+from farmdb.models import Crop, Farmer, FarmerCrop, State
 from locales.languages import CODES
 
 
@@ -49,11 +50,7 @@ def resolve(db: Session, audience: Audience) -> Target:
         if state_id is None:
             raise BroadcastError(f"unknown state {audience.state!r}")
     if audience.district:
-        query = select(District.id, State.name).join(State).where(
-            func.lower(District.name) == audience.district.strip().lower())
-        if state_id is not None:
-            query = query.where(District.state_id == state_id)
-        found = db.execute(query).all()
+        found = district_rows.called(db, audience.district, state_id=state_id)  # "Gurgaon" is Gurugram too
         if not found:
             raise BroadcastError(f"unknown district {audience.district!r}"
                                  + (f" in {audience.state}" if audience.state else ""))

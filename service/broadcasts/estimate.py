@@ -72,7 +72,7 @@ def preview(service: Service, db: Session, target: Target, bodies: Mapping[str, 
                                                     problem="no text in this language"))
             continue
         length = measure(body)
-        header = service.provider().dlt_header
+        header = service.dlt_header()
         template = service.templates.match(db, body, category, header)
         problem = dlt.refusal(category, header) if indian and template is None else None
         result.languages.append(LanguagePreview(

@@ -82,7 +82,7 @@ def create_personal(service: Service, db: Session, *, key: str, kind: str, categ
     message already sent under an earlier broadcast is not sent again). Returns the broadcast (None if there was
     nothing to send) and the problems: messages DLT would drop are left out and named."""
     now, settings = now or utcnow(), service.settings
-    header, problems, rows, templates = service.provider().dlt_header, [], [], {}
+    header, problems, rows, templates = service.dlt_header(), [], [], {}
     send_after = next_send_time(settings.send_windows, category, "", now, settings.timezone)
     for message in _not_yet_queued(db, messages):
         if message.body not in templates:

@@ -40,6 +40,17 @@ def test_config_shows_settings_without_secrets():
     assert "redis://:***@cache:6379/0" in result.stdout and "hunter2" not in result.stdout
 
 
+def test_config_shows_which_provider_each_country_goes_by():
+    result = _run("config", env={"SMS_PROVIDER": "console", "PROVIDER_ROUTES": "+254=africastalking,+91=plivo",
+                                 "AT_USERNAME": "sandbox", "AT_API_KEY": "atsk_test", "PLIVO_AUTH_ID": "MA" + "A" * 18,
+                                 "PLIVO_AUTH_TOKEN": "plivo-secret", "PLIVO_FROM": "KHETIS"})
+    assert result.returncode == 0, result.stderr
+    assert "PROVIDER_ROUTES        +254=africastalking,+91=plivo" in result.stdout
+    assert "SMS and the expert desk's calls go: +254 by africastalking, +91 by plivo, any other number by console" \
+        in result.stdout
+    assert "plivo-secret" not in result.stdout
+
+
 def test_a_worker_needs_a_broker():
     result = _run("worker")
     assert result.returncode == 2 and "CELERY_BROKER_URL" in result.stderr
@@ -63,7 +74,7 @@ def test_upgrade_seed_serve_on_the_embedded_default(tmp_path):
     env = {"VAR_DIR": str(tmp_path / "var")}
     assert _run("db", "upgrade", env=env).returncode == 0
     seeded = _run("seed", env=env)
-    assert seeded.returncode == 0 and "districts 641" in seeded.stderr
+    assert seeded.returncode == 0 and "districts 640" in seeded.stderr
     sent = _run("sms", "send", "9876543210", "Test from the operator", env=env)
     assert sent.returncode == 0 and "to +91******3210: 1 segment(s) GSM-7, sent" in sent.stderr
     assert "Test from the operator" in sent.stderr  # the console sender's log line
@@ -100,7 +111,8 @@ def _wait_until_serving(port: int, seconds: float = 30) -> None:
 @pytest.mark.parametrize("provider", [
     {"SMS_PROVIDER": "africastalking", "AT_USERNAME": "sandbox", "AT_API_KEY": "atsk_test", "AT_SENDER_ID": "KHETI"},
     {"SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+15005550006"},
-], ids=["africastalking", "twilio"])
+    {"SMS_PROVIDER": "plivo", "PLIVO_AUTH_ID": "MA" + "A" * 18, "PLIVO_AUTH_TOKEN": "t", "PLIVO_FROM": "KHETIS"},
+], ids=["africastalking", "twilio", "plivo"])
 def test_a_configured_sms_provider_starts(tmp_path, provider):
     """Its sender is built at start-up (no request to the provider) and the gateway serves."""
     port, log = _free_port(), tmp_path / "serve.log"

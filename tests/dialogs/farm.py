@@ -28,6 +28,7 @@ FARMER = Profile(farmer_id=7, name="Asha Pawar", locale="en", state_id=1, distri
 
 class Farm:
     default_locale = "en"
+    grievance_contact = "1800-000-0000"
 
     def __init__(self, *, farmer: Profile | None = FARMER, layout=UssdLayout()):
         self.farmer, self.layout = farmer, layout

@@ -50,6 +50,7 @@ class FakeFarm:
     """Everything the engine may ask, in memory: proof that it needs no database, Redis or HTTP."""
 
     default_locale = "en"
+    grievance_contact = "1800-000-0000"
     layout = UssdLayout()
 
     def __init__(self, weather_down=False):

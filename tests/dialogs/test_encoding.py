@@ -27,6 +27,7 @@ DEVANAGARI = "गेहूं का भाव"
     ("🌧" * 35, UCS2, 70, 1),  # each emoji is a surrogate pair: two UCS-2 units
     ("🌧" * 36, UCS2, 72, 2),
     ("क" * 66 + "🌧" + "क" * 66, UCS2, 134, 3),  # the pair is not split: 66 | 2+64 | 2
+    ("प्लॅन फुलोऱ्यात", UCS2, 15, 1),  # Marathi's ॅ and ऱ are single UCS-2 units like any Devanagari letter
 ])
 def test_length_is_counted_by_encoding(text, encoding, units, segments):
     length = measure(text)

@@ -63,7 +63,7 @@ CASES = [
          step="reg_district"),
     Case("the crops", "wheat and onion", farmer=None,
          chat=Chat(step="reg_crops", data={"name": "Ravi", "state_id": 2, "district_id": 21}, locale="en"),
-         reply=en("sms.reg.consent"), step="reg_consent"),
+         reply=en("sms.reg.consent", grievance=Farm.grievance_contact), step="reg_consent"),
     Case("yes to the notice registers, as on every channel", "yes", farmer=None,
          chat=Chat(step="reg_consent", data={"name": "Ravi Kumar", "state_id": 2, "district_id": 21,
                                              "crops": ["wheat"]}, locale="en"),
@@ -80,7 +80,7 @@ CASES = [
          starts="Weather Purnia:"),
     Case("a stranger's weather needs a place", "weather", "weather", farmer=None, reply=en("sms.weather.which")),
     Case("prices of the crop named", "kanda bhav", "market_price", {"crop": "onion"},
-         reply=en("sms.price", crop="Onion", date="15 Jul",
+         reply=en("sms.price", crop="Onion", date="15 July",
                   lines=en("sms.price.line", mandi="Lasalgaon", modal="Rs 1,850", low="1,600", high="2,000"))),
     Case("advice at the stage the sowing date gives", "onion advice", "crop_advisory", {"crop": "onion"},
          starts="Onion, "),
@@ -134,3 +134,14 @@ def test_every_reply_fits_two_sms():
     long = "Ravi " * 200
     assert sms.fit(long) != long and sms.fit(long).endswith("...")
     assert len(sms.fit(long)) <= 2 * 153
+
+
+@pytest.mark.parametrize("locale, text", [("hi", "wheat गेहूं"), ("mr", "wheat गहू"), ("hi", "wheat gehun"),
+                                          ("mr", "wheat gahu"), ("en", "wheat")])
+def test_the_consent_notice_is_sent_whole_with_where_to_complain(locale, text):
+    """What is kept, who sees it, how to withdraw and where to complain: never cut to two SMS (four in Devanagari)."""
+    parse = Parse(text, "help", 0.9, {"crop": None, "location": None, "language": None}, locale, False)
+    chat = Chat(step="reg_crops", data={"name": "Ravi", "state_id": 2, "district_id": 21}, locale=locale)
+    _, reply, _ = sms.reply(Message(PHONE, text, parse), None, chat, Farm(farmer=None))
+    whole = texts(locale, latin=text.isascii())("sms.reg.consent", grievance=Farm.grievance_contact)
+    assert reply == whole and Farm.grievance_contact in reply and "DELETE" in reply

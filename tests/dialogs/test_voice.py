@@ -35,7 +35,7 @@ def test_a_multiple_choice_says_what_is_chosen_and_how_to_finish():
     view = View(lines=("फसलें चुनें",), options=(Option("1", "+प्याज"), Option("2", "गेहूं")),
                 nav=(Option("99", "हो गया"),) + NAV)
     prompt = render(Reply(view), t)
-    assert "प्याज, चुना हुआ के लिए 1 दबाइए।" in prompt.phrases and "गेहूं के लिए 2 दबाइए।" in prompt.phrases
+    assert "प्याज, चुना हुआ: 1 दबाइए।" in prompt.phrases and "गेहूं: 2 दबाइए।" in prompt.phrases
     assert prompt.keys["8"] == "99" and prompt.phrases[-3] == "चुनने के बाद 8 दबाइए।"
 
 
@@ -72,6 +72,16 @@ def test_every_voice_wording_has_the_same_values_as_the_screens():
             fields = {f for _, f, _, _ in string.Formatter().parse(t.template(key)) if f}
             voice = {f for _, f, _, _ in string.Formatter().parse(t.template(f"voice.{key}")) if f}
             assert fields == voice, (catalogue, key)
+
+
+@pytest.mark.parametrize("locale, days", [("en", ("Monday", "Saturday")), ("hi", ("सोमवार", "शनिवार")),
+                                          ("mr", ("सोमवार", "शनिवार"))])
+def test_the_days_of_a_call_back_are_said_in_full_on_a_call(locale, days):
+    t = texts(locale, latin=False)
+    shown = t("expert.done", ticket="4821937")
+    said = spoken(t, shown)
+    assert "-" in shown.split("(")[-1] and "(" not in said  # "(Mon-Sat)" on a screen
+    assert all(day in said for day in days) and "4 8 2 1 9 3 7" in said
 
 
 def test_voice_pages_by_options_read():

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from farmdb.models import Advisory, Crop, OutboundMessage
 from farmdb.types import utcnow
 from service.broadcasts import Audience, advisory_broadcast
-from service.variables import _send_windows
+from service.value_types import _send_windows
 from workers.sending import SENDING_STALE
 from workers.sweeper import SWEEP_OUTBOX
 

@@ -20,6 +20,7 @@ from farmdb.models import CallLog, ExpertRequest, InboundMessage, OutboundMessag
 from gateway import create_app
 from gateway.forms import MAX_TEXT
 from tests.conftest import SEED_DAY
+from tests.gateway.plivo import payloads as plivo
 from tests.gateway.razorpay_payloads import RAZORPAY_CASES, RAZORPAY_SECRET, link_paid, sign
 
 AT_TOKEN = "at-hook-token"
@@ -30,6 +31,7 @@ AT_SMS_ID = "ATXid_5b8ec9a1e2c34f4d9b0f3c1a2d7e6f50"
 TWILIO_SMS_SID = "SM3f6c2b1a0e9d8c7b6a5f4e3d2c1b0a99"
 TWILIO_CALL_SID = "CA0123456789abcdef0123456789abcdef"
 AT_CALL_ID = "ATVId_7f3a9c2e1b"
+PLIVO_SMS_UUID = "5b7e2c1a-42f3-11f0-b5a1-0242ac110002"
 
 # Rows a webhook may write (and Redis keys it may set): a refused request must leave all of them as they were.
 STORED = (InboundMessage, OutboundMessage, UssdSession, CallLog, ExpertRequest, Payment, PaymentEvent)
@@ -138,6 +140,25 @@ HOOKS = (
         "To": "+15005550006", "Direction": "inbound"}, (
         Field("CallSid", "value", 64, required=True), Field("CallStatus", "value", 24, required=True),
         Field("CallDuration", "number", refused=False)), "empty"),
+    Hook("plivo sms", "/plivo/sms", plivo.inbound_sms("gehun ka bhav"), (
+        Field("MessageUUID", "value", 64, required=True), Field("From", "phone", required=True),
+        Field("To", "phone", refused=False), Field("Text", "words", refused=False)), "xml"),
+    Hook("plivo sms status", "/plivo/sms/status", plivo.delivery_report("undelivered", uuid=PLIVO_SMS_UUID,
+                                                                        error="80"), (
+        Field("MessageUUID", "value", 64, required=True), Field("ParentMessageUUID", "value", 64),
+        Field("Status", "value", 40, required=True), Field("ErrorCode", "value", 16, refused=False),
+        Field("To", "phone", refused=False)), "empty"),
+    Hook("plivo call", "/plivo/voice", plivo.answered(CallStatus="ringing"), (
+        Field("CallUUID", "value", 64, required=True), Field("Direction", "value", 16),
+        Field("From", "phone", required=True), Field("To", "phone", required=True, refused=False)), "xml"),
+    Hook("plivo call input", "/plivo/voice?turn=input", plivo.speech("gehun ka bhav", Digits=""), (
+        Field("Digits", "words", refused=False), Field("Speech", "words", refused=False),
+        Field("SpeechConfidenceScore", "number", refused=False)), "xml"),  # not understood: asked again
+    Hook("plivo call recording", "/plivo/voice?turn=record", plivo.recorded(), (
+        Field("RecordUrl", "url", refused=False), Field("RecordingDuration", "number", refused=False)), "xml"),
+    Hook("plivo call hangup", "/plivo/voice/status", plivo.hung_up(), (
+        Field("CallUUID", "value", 64, required=True), Field("CallStatus", "value", 24, required=True),
+        Field("Duration", "number", refused=False), Field("TotalCost", "number", refused=False)), "empty"),
 )
 
 # Routes that are not a provider's webhook, and where their bad input is tested instead.
@@ -190,6 +211,7 @@ def _field_cases():
 @pytest.fixture
 def service(make_service):
     service, _ = make_service(at_webhook_token=AT_TOKEN, twilio_auth_token=TWILIO_TOKEN, public_base_url=PUBLIC,
+                              plivo_auth_id=plivo.AUTH_ID, plivo_auth_token=plivo.TOKEN,
                               payment_provider="razorpay", razorpay_key_id="rzp_test_1DP5mmOlF5G5ag",
                               razorpay_key_secret="key-secret", razorpay_webhook_secret=RAZORPAY_SECRET)
     return service
@@ -202,11 +224,12 @@ def client(service, sessions, register_farmer):
     register_farmer(locale="en")
     with sessions() as db, db.begin():
         db.execute(delete(UssdSession))  # not among the tables conftest empties after each test
-        for provider, ref in (("africastalking", AT_SMS_ID), ("twilio", TWILIO_SMS_SID)):
+        for provider, ref in (("africastalking", AT_SMS_ID), ("twilio", TWILIO_SMS_SID), ("plivo", PLIVO_SMS_UUID)):
             db.add(OutboundMessage(idempotency_key=f"test:{ref}", phone=FARMER, body="Kheti Sahayak: Namaste",
                                    locale="en", category="service_implicit", purpose="reply", provider=provider,
                                    provider_message_id=ref, status="sent", encoding="GSM-7", segments=1))
-        for provider, call_id in (("twilio", TWILIO_CALL_SID), ("africastalking", AT_CALL_ID)):
+        for provider, call_id in (("twilio", TWILIO_CALL_SID), ("africastalking", AT_CALL_ID),
+                                  ("plivo", plivo.CALL_UUID)):
             db.add(CallLog(provider=provider, call_id=call_id, kind="hotline", direction="inbound", phone=FARMER,
                            line="+15005550006", status="in-progress"))
         db.add(Payment(amount_minor=9900, currency="INR", purpose="subscription", provider="razorpay",
@@ -217,8 +240,8 @@ def client(service, sessions, register_farmer):
 
 
 def _post(client, hook: Hook, form: dict | None = None, body: bytes | None = None, content_type=None, **headers):
-    """Posted as the provider posts it, with its credential: AT's token in the URL, Twilio's signature over the URL
-    and the form as the app will read it (an unreadable body is read as no form at all)."""
+    """Posted as the provider posts it, with its credential: AT's token in the URL, Twilio's and Plivo's signatures
+    over the URL and the form as the app will read it (an unreadable body is read as no form at all)."""
     path = hook.path
     if path.startswith("/africastalking/"):
         path += ("&" if "?" in path else "?") + urlencode({"token": AT_TOKEN})
@@ -227,6 +250,8 @@ def _post(client, hook: Hook, form: dict | None = None, body: bytes | None = Non
         content_type = "application/x-www-form-urlencoded"
     if path.startswith("/twilio/"):
         headers["X-Twilio-Signature"] = RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC + path, form or {})
+    if path.startswith("/plivo/"):
+        headers.update(plivo.signature(PUBLIC + path, form or {}))
     return client.post(path, data=body, content_type=content_type, headers=headers)
 
 
@@ -328,6 +353,7 @@ def test_a_header_that_is_not_ascii_changes_nothing(client, hook):
 @pytest.mark.parametrize("path, headers", [
     ("/africastalking/sms?token=\xe9t\xe9", {}),
     ("/twilio/sms", {"X-Twilio-Signature": "sig\xe9\xff"}),
+    ("/plivo/sms", {"X-Plivo-Signature-V3": "sig\xe9\xff", "X-Plivo-Signature-V3-Nonce": "4\xe92"}),
     (RAZORPAY_WEBHOOK, {"X-Razorpay-Signature": "0f\xe9\xff", "X-Razorpay-Event-Id": "evt_1"}),
 ])
 def test_a_credential_that_is_not_ascii_is_refused_without_a_5xx(client, sessions, path, headers):

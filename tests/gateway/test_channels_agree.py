@@ -1,18 +1,26 @@
-"""One dialog, two channels: the same walks, as a farmer would make them on USSD and on a call, must reach the same
-screens with the same answers and leave the same rows. The table is written in USSD's terms (option numbers, 98
-more, 0 back, 00 home, 99 done, typed words); on the call each becomes what the caller would do there: the group
-holding the option ("9" until it is read out), its key in that group, star for home, 8 for done, words said."""
+"""One dialog, its channels: the same walks, as a farmer would make them on USSD, on a call (its turns taken
+directly) and on a call carried by Plivo (through the real HTTP endpoint, signed, its XML followed by the simulator),
+must reach the same screens with the same answers and leave the same rows. The table is written in USSD's terms
+(option numbers, 98 more, 0 back, 00 home, 99 done, typed words); on a call each becomes what the caller would do
+there: the group holding the option ("9" until it is read out), its key in that group, star for home, 8 for done,
+words said."""
+import json
+from dataclasses import replace
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select, text
 
 from farmdb.models import ExpertRequest, Farmer, OutboundMessage, Payment
 from service.calls import Heard, take_turn
+from simulator.voice import PLIVO, VoicePhone
 from tests.conftest import SEED_DAY
 
 KNOWN = "+919812377001"
 STRANGER = "+919812377002"
+PUBLIC = "https://voice.example.org"
+PLIVO_AUTH = "plivo-agree-token"
 
 # (name, who, USSD inputs, what the walk must leave: screen, answers, rows)
 WALKS = [
@@ -27,6 +35,13 @@ WALKS = [
     ("registration, typed names", STRANGER, ["1", "Sunita Shinde", "maharashtra", "nashik", "6", "5", "99", "1"],
      "main", {}),
 ]
+
+
+@pytest.fixture
+def settings(settings):
+    """Plivo's calls reach the app: its credentials, and the public URL it signs."""
+    return replace(settings, plivo_auth_id="MA" + "AGREE" * 3 + "XYZ", plivo_auth_token=PLIVO_AUTH,
+                   public_base_url=PUBLIC)
 
 
 def _rows(sessions) -> dict:
@@ -51,28 +66,62 @@ def _by_ussd(app, ussd, who, inputs):
 
 
 def _by_call(app, who, inputs):
+    """The call's turns taken directly (service.calls), as any provider's webhook takes them."""
     conversations = app.extensions["kheti_conversations"]
     call_id = f"CA-agree-{who}"
-    turn = take_turn(conversations, call_id, who, Heard("start"))
-    for answer in inputs:
-        turn = _say_or_press(conversations, call_id, who, turn, answer)
+
+    def act(heard):
+        take_turn(conversations, call_id, who, heard)
+    act(Heard("start"))
+    _walk_as_caller(conversations, call_id, inputs, press=lambda keys: act(Heard("keys", keys)),
+                    say=lambda words: act(Heard("speech", words, 0.9)))
     return conversations.voice_calls.load(call_id).session
 
 
-def _say_or_press(conversations, call_id, who, turn, answer):
+def _by_plivo(app, who, inputs):
+    """A Plivo caller through the real HTTP endpoint: signed requests, Plivo's fields, its XML followed."""
+    conversations = app.extensions["kheti_conversations"]
+    client = app.test_client()
+
+    def post(url, form, headers):
+        parts = urlsplit(url)
+        response = client.post(parts.path + (f"?{parts.query}" if parts.query else ""), data=form, headers=headers)
+        return response.status_code, response.get_data(as_text=True)
+
+    caller = VoicePhone(post=post, provider=PLIVO, phone=who, base_url=PUBLIC, auth_token=PLIVO_AUTH)
+    caller.dial()
+    _walk_as_caller(conversations, caller.call_id, inputs, press=caller.press, say=caller.say)
+    assert caller.answered
+    return conversations.voice_calls.load(caller.call_id).session
+
+
+def _walk_as_caller(conversations, call_id, inputs, *, press, say):
+    """Each USSD answer as the caller gives it: navigation by its key, words said, an option by its key in the group
+    that reads it out ("9" more, or "0" the group before, until one does), read from what the call's last prompt
+    offered (its key -> the dialogs' input, as service.calls keeps it)."""
+    def offered() -> dict:
+        return json.loads(conversations.voice_calls.load(call_id).reply)["keys"]
+
     navigation = {"98": "9", "0": "0", "00": "*", "99": "8"}
-    if answer in navigation:
-        return take_turn(conversations, call_id, who, Heard("keys", navigation[answer]))
-    if not answer.isdigit():
-        return take_turn(conversations, call_id, who, Heard("speech", answer, 0.9))
-    for _ in range(20):  # the option is read out in another group: "9" (more) or "0" (the group before) until it is
-        local = next((key for key, target in turn.prompt.keys.items() if target == answer), None)
+    for answer in inputs:
+        if answer in navigation:
+            press(navigation[answer])
+        elif not answer.isdigit():
+            say(answer)
+        else:
+            _press_option(answer, offered, press)
+
+
+def _press_option(answer, offered, press):
+    for _ in range(20):
+        keys = offered()
+        local = next((key for key, target in keys.items() if target == answer), None)
         if local is not None:
-            return take_turn(conversations, call_id, who, Heard("keys", local))
-        shown = [int(target) for key, target in turn.prompt.keys.items() if key in "12345"]
+            return press(local)
+        shown = [int(target) for key, target in keys.items() if key in "12345"]
         way = "0" if shown and int(answer) < min(shown) else "9"
-        assert way in turn.prompt.keys, f"option {answer} is never offered: {turn.prompt.phrases}"
-        turn = take_turn(conversations, call_id, who, Heard("keys", way))
+        assert way in keys, f"option {answer} is never offered: {keys}"
+        press(way)
     raise AssertionError(f"option {answer} not found")
 
 
@@ -89,11 +138,14 @@ def test_a_walk_ends_the_same_on_ussd_and_on_a_call(app, ussd, register_farmer, 
                         sown={"soybean": SEED_DAY - timedelta(days=40)})
 
     results = {}
-    for channel in ("ussd", "voice"):
+    ussd_inputs = inputs if who == KNOWN else [{"en": "1", "hi": "2", "mr": "3"}[locale]] + inputs[1:]
+    for channel, walk in (("ussd", lambda: _by_ussd(app, ussd, who, ussd_inputs)),
+                          ("voice", lambda: _by_call(app, who, ussd_inputs)),
+                          ("plivo", lambda: _by_plivo(app, who, ussd_inputs))):
         fresh()
-        ussd_inputs = inputs if who == KNOWN else [{"en": "1", "hi": "2", "mr": "3"}[locale]] + inputs[1:]
-        session = _by_ussd(app, ussd, who, ussd_inputs) if channel == "ussd" else _by_call(app, who, ussd_inputs)
+        session = walk()
         rows = _rows(sessions)
         results[channel] = (session.screen, {k: session.answers.get(k) for k in answers}, rows)
-    assert results["ussd"] == results["voice"]
+    assert results["voice"] == results["ussd"]
+    assert results["plivo"] == results["ussd"]
     assert results["ussd"][0] == screen and results["ussd"][1] == answers

@@ -58,3 +58,12 @@ def test_a_400_keeps_the_reason(app_with_faults):
 def test_a_nul_character_is_a_400_with_its_reason_not_a_database_error(client, method, path, kwargs):
     response = client.open(path, method=method, headers={"Authorization": "Bearer x"}, **kwargs)
     assert response.status_code == 400 and "NUL character" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/plivo/sms", "/twilio/sms", "/africastalking/ussd", "/payments/razorpay/webhook",
+                                  "/api/v1/farmers", "/healthz"])
+def test_a_raw_byte_in_the_query_is_a_400_with_its_reason_on_every_route(client, path):
+    """Not URL-encoded (a byte over 127 straight in the request line): the query cannot be read, so nothing is."""
+    response = client.post(path, environ_overrides={"QUERY_STRING": "token=\xff"})
+    assert response.status_code == 400
+    assert "URL-encoded" in response.json["message"]

@@ -71,3 +71,11 @@ def test_a_deployment_is_told_when_it_would_see_only_its_load_balancers_address(
     with caplog.at_level(logging.WARNING, logger="gateway"):
         create_app(replace(settings, trusted_proxies=proxies), backends=backends)
     assert any("TRUSTED_PROXIES is 0" in r.getMessage() for r in caplog.records) is warned
+
+
+@pytest.mark.parametrize("contact, warned", [("1800-XXX-XXXX", True), ("1800-180-1551", False)])
+def test_a_deployment_is_told_when_its_grievance_contact_is_still_the_placeholder(settings, backends, caplog, contact,
+                                                                                  warned):
+    with caplog.at_level(logging.WARNING, logger="gateway"):
+        create_app(replace(settings, grievance_contact=contact), backends=backends)
+    assert any("GRIEVANCE_CONTACT is the placeholder" in r.getMessage() for r in caplog.records) is warned

@@ -1,15 +1,17 @@
 """A backend out of reach, endpoint by endpoint, as real payloads arrive with valid credentials. Nothing answers
 500. Where a caller is on the line (a USSD hop, a call turn) they hear "busy, try again" in their language. Twilio
 does not send a webhook again, so with the database away its SMS and reports are kept in Redis (service.spool) and
-replayed once it is back. Every other webhook answers 503 with Retry-After, and its provider sends it again:
+replayed once it is back; Plivo's are kept the same way. Every other webhook answers 503 with Retry-After, and its
+provider sends it again:
 
-| endpoint                          | database down        | Redis down      | sent again by                         |
-| --------------------------------- | -------------------- | --------------- | ------------------------------------- |
-| AT USSD hop, AT and Twilio voice  | 200, "busy"          | 200, "busy"     | the farmer (dials again)              |
-| AT SMS, delivery, opt-out, events | 503                  | 503 or its work | Africa's Talking (for ten minutes)    |
-| Twilio SMS and status callbacks   | 200, kept in Redis   | 503 or its work | our replay job, every minute          |
-| Razorpay webhook                  | 503                  | 503 or its work | Razorpay (for 24 hours)               |
-| the API (bearer key)              | 503                  | 503 or its work | the API's client                      |
+| endpoint                            | database down      | Redis down      | sent again by                         |
+| ----------------------------------- | ------------------ | --------------- | ------------------------------------- |
+| AT USSD hop, AT/Twilio/Plivo voice  | 200, "busy"        | 200, "busy"     | the farmer (dials again)              |
+| AT SMS, delivery, opt-out, events   | 503                | 503 or its work | Africa's Talking (for ten minutes)    |
+| Twilio and Plivo SMS and reports    | 200, kept in Redis | 503 or its work | our replay job, every minute          |
+| Twilio and Plivo call status/hangup | 503                | 503 or its work | the provider's callback retries       |
+| Razorpay webhook                    | 503                | 503 or its work | Razorpay (for 24 hours)               |
+| the API (bearer key)                | 503                | 503 or its work | the API's client                      |
 
 ("Its work": an endpoint that needs no Redis for a request does it and answers as usual.)
 """
@@ -29,9 +31,11 @@ from service.connections import Backends
 from service.spool import waiting
 from dialogs.texts import texts
 from tests.conftest import SEED_DAY, unreachable_redis
+from tests.gateway.plivo import payloads as plivo
 
 AT_TOKEN = "at-webhook-token-for-tests"
 TWILIO_TOKEN = "7c1f0a9d2b3e4f5a6b7c8d9e0f1a2b3c"
+PLIVO_TOKEN = plivo.TOKEN
 RAZORPAY_SECRET = "whsec-for-tests"
 ADMIN_KEY = "admin-key-for-tests-0123456789"
 FARMER = "+919812345678"
@@ -40,6 +44,10 @@ FARMER = "+919812345678"
 def _twilio(path: str, form: dict) -> dict:
     signature = RequestValidator(TWILIO_TOKEN).compute_signature(f"http://localhost{path}", form)
     return dict(data=form, headers={"X-Twilio-Signature": signature})
+
+
+def _plivo(path: str, form: dict) -> dict:
+    return dict(data=form, headers=plivo.signature(f"http://localhost{path}", form, token=PLIVO_TOKEN))
 
 
 def _razorpay(document: dict) -> dict:
@@ -80,6 +88,11 @@ REQUESTS = {  # endpoint: (path, what the provider sends)
     "twilio_voice_status": ("/twilio/voice/status", _twilio("/twilio/voice/status", {
         "CallSid": "CA" + "d" * 32, "AccountSid": "AC" + "b" * 32, "CallStatus": "completed",
         "CallDuration": "42"})),
+    "plivo_sms": ("/plivo/sms", _plivo("/plivo/sms", plivo.inbound_sms("kanda bhav"))),
+    "plivo_status": ("/plivo/sms/status", _plivo("/plivo/sms/status", plivo.delivery_report("delivered",
+                                                                                           error="000"))),
+    "plivo_voice": ("/plivo/voice", _plivo("/plivo/voice", plivo.answered(CallStatus="ringing"))),
+    "plivo_voice_status": ("/plivo/voice/status", _plivo("/plivo/voice/status", plivo.hung_up())),
     "razorpay": ("/payments/razorpay/webhook", _razorpay({
         "entity": "event", "event": "payment_link.paid", "contains": ["payment_link"], "created_at": 1784100000,
         "payload": {"payment_link": {"entity": {"id": "plink_Outage1", "status": "paid", "amount": 9900,
@@ -88,14 +101,15 @@ REQUESTS = {  # endpoint: (path, what the provider sends)
     "legacy_api": ("/api/broadcasts/1", dict(method="GET", headers={"Authorization": f"Bearer {ADMIN_KEY}"})),
 }
 # Where a farmer is on the line: answered with "busy" whichever backend is down.
-ON_THE_LINE = {"at_ussd", "at_voice", "twilio_voice"}
-# Twilio's own: kept for replay while Redis is there.
-SPOOLED = {"twilio_sms", "twilio_status"}
+ON_THE_LINE = {"at_ussd", "at_voice", "twilio_voice", "plivo_voice"}
+# Twilio's and Plivo's: kept for replay while Redis is there.
+SPOOLED = {"twilio_sms", "twilio_status", "plivo_sms", "plivo_status"}
 
 
 def _app(settings, backends):
     settings = replace(settings, at_webhook_token=AT_TOKEN, twilio_account_sid="AC" + "b" * 32,
-                       twilio_auth_token=TWILIO_TOKEN, payment_provider="razorpay", razorpay_key_id="rzp_test_1",
+                       twilio_auth_token=TWILIO_TOKEN, plivo_auth_id=plivo.AUTH_ID, plivo_auth_token=PLIVO_TOKEN,
+                       payment_provider="razorpay", razorpay_key_id="rzp_test_1",
                        razorpay_key_secret="key-secret", razorpay_webhook_secret=RAZORPAY_SECRET,
                        admin_api_key=ADMIN_KEY)
     app = create_app(settings, backends=backends, today=lambda: SEED_DAY)

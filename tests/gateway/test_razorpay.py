@@ -162,7 +162,8 @@ def test_paid_delivered_three_times_starts_one_plan_and_sends_one_receipt(client
     [subscription] = db.scalars(select(Subscription)).all()
     assert subscription.payment_id == link.id and subscription.status == "active"
     [receipt] = _receipts(db)
-    assert receipt.status == "sent" and receipt.body.startswith("खेती सहायक: सीज़न सलाह के लिए ₹99 मिल गए।")
+    assert receipt.status == "sent"
+    assert receipt.body.startswith("खेती सहायक: सीज़न सलाह के लिए ₹99 मिल गए, पेमेंट नंबर ")
     assert _count(db, PaymentEvent) == 1
 
 
@@ -221,8 +222,9 @@ def test_a_closed_link_gets_one_sms_with_a_fresh_link(client, db, link, razorpay
     assert len(razorpay_api.calls) == 2
     assert json.loads(razorpay_api.calls[1].request.body)["reference_id"] == f"kheti-payment-{fresh.id}"
     link_sms, retry_sms = db.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
-    assert retry_sms.body == ("खेती सहायक: सीज़न सलाह के लिए ₹99 का भुगतान पूरा नहीं हुआ। "
-                              "UPI से दोबारा यहाँ भरें: https://rzp.io/rzp/test2")
+    assert retry_sms.body == ("खेती सहायक: सीज़न सलाह के लिए ₹99 का पेमेंट पूरा नहीं हुआ। "
+                              f"UPI से 48 घंटे के अंदर दोबारा भरें, पेमेंट नंबर {fresh.id}। "
+                              "लिंक: https://rzp.io/rzp/test2")
 
     # The fresh link is paid: that one starts the plan.
     assert post(client, paid(fresh), event_id="evt_PaidFresh").json["result"] == "paid"

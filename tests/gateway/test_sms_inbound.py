@@ -327,31 +327,57 @@ def test_a_district_name_two_states_share_is_answered_with_the_state(client, db)
     assert body.startswith(("Weather Aurangabad (Bihar): ", "Weather Aurangabad (Maharashtra): ")), body
 
 
-@pytest.mark.parametrize("text, district, state", [
-    ("WEATHER AURANGABAD BIHAR", "Aurangabad", "Bihar"),
-    ("aurangabad maharashtra mausam", "Aurangabad", "Maharashtra"),
-    ("bilaspur himachal pradesh ka mausam", "Bilaspur", "Himachal Pradesh"),
-    ("bilaspur chhattisgarh weather", "Bilaspur", "Chhattisgarh"),
-    ("मौसम औरंगाबाद बिहार", "Aurangabad", "Bihar"),
+@pytest.mark.parametrize("text, district, state, other", [
+    # Aurangabad is Bihar's name, and was Maharashtra's (Chhatrapati Sambhajinagar since 2023): both still count.
+    ("WEATHER AURANGABAD BIHAR", "Aurangabad", "Bihar", "Chhatrapati Sambhajinagar"),
+    ("aurangabad maharashtra mausam", "Chhatrapati Sambhajinagar", "Maharashtra", "Aurangabad"),
+    ("bilaspur himachal pradesh ka mausam", "Bilaspur", "Himachal Pradesh", "Bilaspur"),
+    ("bilaspur chhattisgarh weather", "Bilaspur", "Chhattisgarh", "Bilaspur"),
+    ("मौसम औरंगाबाद बिहार", "Aurangabad", "Bihar", "Chhatrapati Sambhajinagar"),
 ])
-def test_a_stranger_can_name_the_state_of_a_shared_district_name(client, db, text, district, state):
+def test_a_stranger_can_name_the_state_of_a_shared_district_name(client, db, text, district, state, other):
     """The answer is that state's district: its own forecast, and no "(state)" note, since the farmer said."""
     from farmdb.models import District, State, WeatherForecast
 
-    def today_rain(state_name):
-        place = db.scalar(select(District).join(State).where(District.name == district, State.name == state_name))
+    def today_rain(place):
         return round(db.scalar(select(WeatherForecast.rain_mm).where(
             WeatherForecast.district_id == place.id, WeatherForecast.forecast_date == SEED_DAY)))
-    other = db.scalar(select(State.name).join(District).where(District.name == district, State.name != state))
+    wanted = db.scalar(select(District).join(State).where(District.name == district, State.name == state))
+    unwanted = db.scalar(select(District).join(State).where(District.name == other, State.name != state))
     at_sms(client, text, phone="+919812300067")
     body = outbox(db)[0].body
     head = body.split(":")[0]
-    assert "(" not in head and body.count(f" {today_rain(state)}") >= 1, body
-    if today_rain(state) != today_rain(other):
-        assert any(f"{word} {today_rain(state)}" in body for word in ("today", "aaj", "आज")), body
+    assert "(" not in head and body.count(f" {today_rain(wanted)}") >= 1, body
+    assert head.endswith(district) or not head.isascii(), body  # by its name today
+    if today_rain(wanted) != today_rain(unwanted):
+        assert any(f"{word} {today_rain(wanted)}" in body for word in ("today", "aaj", "आज")), body
 
 
 def test_a_farmers_own_state_decides_a_shared_district_name(client, register_farmer, db):
     register_farmer(locale="en", district="Nashik")  # Maharashtra
     at_sms(client, "weather aurangabad")
-    assert outbox(db)[0].body.startswith("Weather Aurangabad: today ")  # Maharashtra's, without a state note
+    # Maharashtra's, by its name today and without a state note
+    assert outbox(db)[0].body.startswith("Weather Chhatrapati Sambhajinagar: today ")
+
+
+@pytest.mark.parametrize("home, text, expected", [
+    # A district's old name, as a farmer still writes it, finds it; the answer names it as it is called today.
+    ("Lucknow", "mausam allahabad", "Prayagraj"),
+    ("Lucknow", "इलाहाबाद का मौसम", "प्रयागराज"),
+    ("Lucknow", "faizabad ka mausam", "Ayodhya"),
+    ("Lucknow", "mausam mahamaya nagar", "Hathras"),
+    ("Lucknow", "kanshiram nagar mausam", "Kasganj"),
+    ("Karnal", "gurgaon ka mausam", "Gurugram"),
+    ("Pune", "havaman aurangabad", "Chhatrapati Sambhajinagar"),  # not Bihar's: the farmer is in Maharashtra
+    ("Pune", "औरंगाबाद हवामान", "छत्रपती संभाजीनगर"),
+    ("Pune", "osmanabad havaman", "Dharashiv"),
+    ("Pune", "उस्मानाबाद हवामान", "धाराशिव"),
+    ("Pune", "ahmednagar havaman", "Ahilyanagar"),
+    ("Pune", "रायगढ़ हवामान", "रायगड"),  # the Hindi spelling, from Maharashtra: Raigad, not Raigarh (Chhattisgarh)
+    ("Patna", "mausam aurangabad", "Aurangabad"),  # Bihar's, which has the name today
+])
+def test_a_districts_old_name_still_finds_it(client, register_farmer, db, home, text, expected):
+    register_farmer(locale="mr" if home == "Pune" else "hi", district=home)
+    at_sms(client, text)
+    body = outbox(db)[0].body
+    assert body.split(":")[0].endswith(f" {expected}"), body

@@ -56,3 +56,56 @@ def test_latin_catalogues_fit_gsm7(name):
     """What a Latin-only USSD screen or a cheap SMS shows must not force UCS-2."""
     bad = [k for k, m in _catalogue(name).items() if not is_gsm7(m.string)]
     assert bad == []
+
+
+# Screens that end a USSD session are never paged: their text must fit one screen whole, or the farmer reads "...".
+END_SCREENS = ("pest.done", "expert.done", "ussd.expired", "ussd.busy", "ussd.bad_phone", "account.deleted",
+               "subscribe.done", "reg.consent.declined")
+
+
+@pytest.mark.parametrize("name", CATALOGUES)
+def test_a_screen_that_ends_the_session_fits_whole_with_the_longest_crop_and_a_ticket(name):
+    import json
+
+    from dialogs.encoding import GSM7, screen_units
+
+    crops = json.loads((LOCALES.parent / "farmdb" / "seed" / "data" / "crops.json").read_text(encoding="utf-8"))
+    locale, _, script = name.partition("_")
+    crop = max((c["romanised" if script else "names"].get(locale) or c["names"]["en"] for c in crops), key=len)
+    catalogue = _catalogue(name)
+    for key in END_SCREENS:
+        text = catalogue[key].string.format(ticket="9999999", crop=crop)
+        encoding, units = screen_units(text)
+        assert units <= (182 if encoding == GSM7 else 80), (key, units, text)
+
+
+TICKET_WORDS = {"hi": "शिकायत नंबर {ticket}", "mr": "नोंद क्रमांक {ticket}", "hi_Latn": "shikayat number {ticket}",
+                "mr_Latn": "nond kramank {ticket}"}
+
+
+@pytest.mark.parametrize("name", TICKET_WORDS)
+def test_a_ticket_is_a_complaint_number_or_an_entry_number_never_a_bus_ticket(name):
+    with_ticket = {k: m.string for k, m in _catalogue(name).items() if "{ticket}" in m.string}
+    assert with_ticket and [k for k, s in with_ticket.items() if TICKET_WORDS[name] not in s.lower()] == []
+    words = {k: m.string.replace("{ticket}", "").lower() for k, m in _catalogue(name).items()}
+    assert [k for k, s in words.items() if any(w in s for w in ("टिकट", "तिकीट", "ticket", "tikat", "tiket"))] == []
+
+
+# One romanised spelling per word (the language review): the spelling kept, and the ones it replaced.
+SPELLINGS = {"hi_Latn": {"jila": ["zila"], "peechhe": ["peeche"], "khad": ["khaad"], "barish": ["baarish"],
+                         "sawal": ["sawaal"], "pani": ["paani"], "dhanyavad": ["dhanyavaad"], "kuchh": ["kuch"],
+                         "bhav": ["bhaav"], "expert": ["visheshagya"]},
+             "mr_Latn": {"phavarni": ["favarni"], "zade": ["jhade"], "nav": ["naav"], "hatvali": ["hatavli"],
+                         "vyast": ["vyasta"], "dhanyavad": ["dhanyavaad"], "pani": ["paani"]}}
+
+
+@pytest.mark.parametrize("name", SPELLINGS)
+def test_one_romanised_spelling_per_word_in_the_catalogues_and_the_advisories(name):
+    import json
+    import re
+
+    advisories = json.loads((LOCALES.parent / "farmdb" / "seed" / "data" / "advisories.json").read_text("utf-8"))
+    texts = [m.string for m in _catalogue(name).values()] + [a["texts"].get(name, "") for a in advisories]
+    words = {w.lower() for text in texts for w in re.findall(r"[A-Za-z]+", text)}
+    for kept, replaced in SPELLINGS[name].items():
+        assert not words & set(replaced), (kept, words & set(replaced))

@@ -143,3 +143,105 @@ def test_the_template_book_compiles_once(sessions, monkeypatch):
         before = len(calls)
         book.templates(db)
     assert before > 0 and len(calls) == before  # unchanged table: nothing recompiled
+
+
+def _longest(values):
+    return max(values, key=len)
+
+
+def _worst_values(db, catalogue: str, settings) -> dict:
+    """Each placeholder of our SMS texts at the longest our data and code give it, in the catalogue's letters."""
+    from collections import defaultdict
+    from datetime import date
+
+    from dialogs.flows.advice import STAGES
+    from dialogs.texts import texts
+    from farmdb.models import Advisory, Crop, District, Mandi, Plan
+
+    locale, _, script = catalogue.partition("_")
+    latin = bool(script)
+    t = texts(locale, latin)
+    crops, plans = db.scalars(select(Crop)).all(), db.scalars(select(Plan).where(Plan.active)).all()
+    districts = db.scalars(select(District)).all()
+    mandis = sorted((m.name_in(locale, latin=latin) for m in db.scalars(select(Mandi))), key=len)[-3:]
+    money, number = t.money(2_49_999), t.number(99_999)
+    shared = defaultdict(list)  # districts a name fits several of, offered by number with their state
+    for d in districts:
+        shared[d.names["en"].lower()].append(f"{d.names['en']} ({d.state.name})")
+    return {
+        "crop": _longest(c.name_in(locale, latin=latin) for c in crops),
+        "district": _longest(d.name_in(locale, latin=latin) for d in districts),
+        "plan": _longest(p.name_in(locale, latin=latin) for p in plans),
+        "stage": _longest(t(key) for key in STAGES.values()),
+        "text": _longest(a.texts.get(catalogue) or a.texts["en"] for a in db.scalars(select(Advisory))),
+        "date": _longest(t.date(date(2026, month, 28)) for month in range(1, 13)),
+        "end": _longest(t.date(date(2026, month, 28), year=True) for month in range(1, 13)),
+        "url": "https://sms.example.org/payments/sandbox/" + "A" * 22,
+        "ticket": "9999999", "ref": "2147483647", "hours": str(24 * 180), "days": "365",
+        "price": money, "amount": money, "temp": "48", "rain": "999",
+        **{f"{k}{n}": "-12" for k in ("rain", "tmin", "tmax") for n in range(3)},
+        "name": "Venkatasubramanian", "answer": (("उत्तर " if not latin and locale != "en" else "answer ") * 80)[:480],
+        "grievance": settings.grievance_contact + " / grievance.officer@example.org",
+        "hint": _longest(t(f"weather.hint.{k}") for k in ("good", "heat", "heavy_rain", "rain", "rain_tomorrow",
+                                                            "wind")),
+        "status": _longest(t(f"sms.payment.{k}") for k in ("paid", "pending", "failed")),
+        "lines": "; ".join(t("sms.price.line", mandi=m, modal=money, low=number, high=number) for m in mandis),
+        "choices": _longest([
+            ", ".join(f"{n} {p.name_in(locale, latin=latin)} {t.money(p.price_minor // 100)}"
+                      for n, p in enumerate(plans, 1)),
+            _longest(", ".join(f"{n} {t(STAGES[s['stage']])}" for n, s in enumerate(c.stages, 1)) for c in crops),
+            _longest(", ".join(f"{n} {label}" for n, label in enumerate(labels[:5], 1)) for labels in shared.values()),
+        ]),
+    }
+
+
+@pytest.mark.parametrize("catalogue", ["en", "hi", "mr", "hi_Latn", "mr_Latn"])
+def test_every_sms_text_with_its_longest_values_fits_an_active_template(sessions, service, catalogue):
+    """Every SMS text of every catalogue (replies, alerts, advisories, tickets, payments, consent), filled with the
+    longest values our data gives, fits one of the templates the seed registers from the catalogues: a wording
+    change is registered again (`kheti seed`, `kheti dlt templates`), and every placeholder is wide enough."""
+    from dialogs.texts import texts
+
+    locale, _, script = catalogue.partition("_")
+    t = texts(locale, latin=bool(script))
+    book = TemplateBook()
+    with sessions() as db:
+        values = _worst_values(db, catalogue, service.settings)
+        unfit = []
+        for _, message_id, category, _ in [row for row in catalogue_templates() if row[0] == catalogue]:
+            body = t(message_id, **values)
+            if book.match(db, body, category, header="KHETIS") is None:
+                unfit.append((message_id, body))
+    assert unfit == []
+
+
+@pytest.mark.parametrize("catalogue", ["en", "hi", "mr", "hi_Latn", "mr_Latn"])
+def test_the_longest_grievance_contact_keeps_every_consent_notice_whole(sessions, catalogue):
+    """GRIEVANCE_CONTACT at the longest the settings allow: the SMS consent notice is sent whole (never cut to fit its
+    segments) and matches its registered template; the USSD notice fits its screens with every word on one."""
+    from dialogs.encoding import screen_units
+    from dialogs.model import Option, View
+    from dialogs.sms.registration import CONSENT_SEGMENTS
+    from dialogs.sms.turn import fit
+    from dialogs.texts import texts
+    from dialogs.ussd import UssdLayout
+    from locales.dlt import category_of
+    from service.variables import GRIEVANCE_MAX_CHARS
+
+    contact = "1800-180-1551 ext 99"
+    assert len(contact) == GRIEVANCE_MAX_CHARS
+    locale, _, script = catalogue.partition("_")
+    t = texts(locale, latin=bool(script))
+    notice = t("sms.reg.consent", grievance=contact)
+    assert fit(notice, CONSENT_SEGMENTS) == notice and contact in notice
+    with sessions() as db:
+        assert TemplateBook().match(db, notice, category_of("sms.reg.consent"), header="KHETIS") is not None
+
+    screen = t("reg.consent.notice", grievance=contact)
+    layout, nav = UssdLayout(), (Option("0", t("nav.back")), Option("00", t("nav.home")))
+    pages = layout.pages(View(lines=(screen,), options=(Option("1", t("common.yes")), Option("2", t("common.no"))),
+                              nav=nav, more=Option("98", t("nav.more"))))
+    for page in pages:
+        encoding, units = screen_units(page)
+        assert units <= (layout.max_chars if encoding == "GSM-7" else layout.ucs2_max_chars), page
+    assert all(word in "\n".join(pages) for word in screen.split())

@@ -10,6 +10,7 @@ from service import recordings
 from service.recordings import RecordingError, fetch, provider_of, refusal
 
 TWILIO = "https://api.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE0456"
+PLIVO = "https://media.plivo.com/v1/Account/MAODUZYTQ0Y2FMYJBLOW/Recording/c2186400-1c8c-11e4-a664-0026b945b52x.mp3"
 
 
 @pytest.mark.parametrize("url, provider", [
@@ -38,6 +39,14 @@ TWILIO = "https://api.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE0456"
     ("https://evil\\.africastalking.com/x", None),
     ("https://api.twilio.com%2f@evil.example/x", None),
     ("https://evil.twilio.com/x", None),  # Twilio's API hosts only, not anything under twilio.com
+    (PLIVO, "plivo"),
+    ("https://MEDIA.PLIVO.COM./v1/Account/MA1/Recording/r.mp3", "plivo"),
+    ("https://media.plivo.com.attacker.example/v1/Account/MA1/Recording/r.mp3", None),  # a look-alike
+    ("https://mediaXplivo.com/v1/Account/MA1/Recording/r.mp3", None),  # the dots are dots
+    ("https://evil.media.plivo.com/x", None),  # media.plivo.com itself, nothing under it
+    ("https://api.plivo.com/v1/Account/MA1/Recording/r.mp3", None),  # the API, not where recordings are served
+    ("https://s3.amazonaws.com/recordings.plivo.com/r.mp3", None),
+    ("https://evil.example\\.media.plivo.com/x", None),
 ])
 def test_only_the_providers_own_hosts_are_trusted(url, provider):
     assert provider_of(url) == provider
@@ -51,6 +60,9 @@ def test_only_the_providers_own_hosts_are_trusted(url, provider):
     ("https://voice.africastalking.com/recordings/abc.mp3", "twilio", "not on twilio's hosts"),
     ("https://attacker.example/x.mp3", "twilio", "not on twilio's hosts"),
     (TWILIO + "/" + "x" * 500, "twilio", "longer than 500 characters"),  # would not fit the ticket's column
+    (PLIVO, "plivo", None),
+    (PLIVO, "twilio", "not on twilio's hosts"),  # a Plivo URL in a Twilio callback
+    (TWILIO, "plivo", "not on plivo's hosts"),
 ])
 def test_a_recording_is_kept_only_from_the_provider_that_made_it(url, provider, why):
     assert refusal(url, provider) == (why and f"its URL is {why}")
@@ -62,6 +74,14 @@ def test_a_twilio_recording_is_fetched_with_the_accounts_credentials(settings):
     heard = fetch(replace(settings, twilio_account_sid="AC0123", twilio_auth_token="secret"), TWILIO)
     assert (heard.content_type, heard.body) == ("audio/x-wav", b"RIFF....WAVE")
     assert responses.calls[0].request.headers["Authorization"] == "Basic QUMwMTIzOnNlY3JldA=="
+
+
+@responses.activate
+def test_a_plivo_recording_is_fetched_with_the_accounts_credentials(settings):
+    responses.get(PLIVO, body=b"ID3....", content_type="audio/mpeg")
+    heard = fetch(replace(settings, plivo_auth_id="MAODUZYTQ0Y2FMYJBLOW", plivo_auth_token="secret"), PLIVO)
+    assert (heard.content_type, heard.body) == ("audio/mpeg", b"ID3....")
+    assert responses.calls[0].request.headers["Authorization"] == "Basic TUFPRFVaWVRRMFkyRk1ZSkJMT1c6c2VjcmV0"
 
 
 @responses.activate

@@ -17,10 +17,23 @@ def _state(reference, name):
 @pytest.mark.parametrize("state, typed, found", [
     ("Maharashtra", "nasik", ["Nashik"]),
     ("Maharashtra", "नाशिक", ["Nashik"]),
-    ("Maharashtra", "aurangbad", ["Aurangabad"]),  # there is an Aurangabad in Bihar too: only this state counts
+    # Bihar's Aurangabad has the name today; Maharashtra's is Chhatrapati Sambhajinagar, and still found by it.
+    ("Maharashtra", "aurangbad", ["Chhatrapati Sambhajinagar"]),
+    ("Maharashtra", "sambhajinagar", ["Chhatrapati Sambhajinagar"]),
     ("Bihar", "aurangabad", ["Aurangabad"]),
-    ("Maharashtra", "ahmednagar", ["Ahmadnagar"]),
-    ("Maharashtra", "beed", ["Bid"]),
+    ("Maharashtra", "ahmednagar", ["Ahilyanagar"]),  # renamed in 2024
+    ("Maharashtra", "अहमदनगर", ["Ahilyanagar"]),
+    ("Maharashtra", "osmanabad", ["Dharashiv"]),
+    ("Maharashtra", "raigarh", ["Raigad"]),  # the census spelling; Raigarh itself is in Chhattisgarh
+    ("Chhattisgarh", "raigarh", ["Raigarh"]),
+    ("Maharashtra", "beed", ["Beed"]),
+    ("Maharashtra", "bid", ["Beed"]),
+    ("Maharashtra", "गडचिरोली", ["Gadchiroli"]),
+    ("Uttar Pradesh", "allahabad", ["Prayagraj"]),
+    ("Uttar Pradesh", "faizabad", ["Ayodhya"]),
+    ("Uttar Pradesh", "mahamaya nagar", ["Hathras"]),
+    ("Uttar Pradesh", "kanshiram nagar", ["Kasganj"]),
+    ("Haryana", "gurgaon", ["Gurugram"]),
     ("Maharashtra", "chandra", ["Chandrapur"]),  # the start of a long name
     ("Maharashtra", "jalgoan", ["Jalgaon"]),
     ("Maharashtra", "sholapur", ["Solapur"]),

@@ -34,6 +34,7 @@ def test_real_backends_when_urls_are_set():
     ("LOG_LEVEL", "chatty", "is not one of DEBUG"),
     ("PUBLIC_BASE_URL", "sms.example.org", "not an http(s) URL"),
     ("AT_SENDER_ID", "FAR TOO LONG SENDER", "is not a sender id"),
+    ("GRIEVANCE_CONTACT", "1800-180-1551, grievance@khetisahayak.in", "at most 20 fit in the consent notice"),
 ])
 def test_a_bad_value_names_its_variable(variable, value, complaint):
     with pytest.raises(SettingsError) as caught:

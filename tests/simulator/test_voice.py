@@ -1,80 +1,21 @@
 """The voice simulator: whole calls through the real app, as Twilio and Africa's Talking would carry them (signed
 requests to the URLs the XML names, AT's token, silence, speech, recordings, the provider's last word closing the
-call log), its reading of provider XML it has to follow, and `kheti simulate voice`."""
-from dataclasses import replace
+call log), its reading of provider XML it has to follow, and `kheti simulate voice`. Plivo's calls are in
+test_plivo_voice.py and test_plivo_xml.py; the app, the transport and the phones in conftest.py."""
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from dialogs.texts import N_, texts
-from farmdb.models import CallLog, ExpertRequest, OutboundMessage
 from cli import main
-from gateway import create_app
+from dialogs.texts import N_, texts
+from farmdb.models import ExpertRequest, OutboundMessage
 from service.tasks import CALL_BACK, Tasks
-from simulator.voice import AFRICASTALKING, TWILIO, NotHeard, VoicePhone
-from tests.conftest import SEED_DAY
-
-AUTH = "twilio-voice-token"
-PUBLIC = "https://voice.example.org"
-AT_TOKEN = "at-voice-token"
-CALLER = "+919812345678"
-MISSED_CALL_LINE = "+912071177399"
-
-
-@pytest.fixture
-def voice_app(settings, backends):
-    app = create_app(replace(settings, twilio_auth_token=AUTH, public_base_url=PUBLIC, at_webhook_token=AT_TOKEN,
-                             missed_call_numbers=frozenset({MISSED_CALL_LINE})),
-                     backends=backends, today=lambda: SEED_DAY)
-    app.config.update(TESTING=True)
-    return app
-
-
-@pytest.fixture
-def transport(voice_app):
-    """Deliver what the provider posts to its public URL to the app, as the proxy in front of it would."""
-    client = voice_app.test_client()
-
-    def post(url, form, headers):
-        parts = urlsplit(url)
-        assert f"{parts.scheme}://{parts.netloc}" == PUBLIC, f"the provider was sent off the public URL: {url}"
-        response = client.post(parts.path + (f"?{parts.query}" if parts.query else ""), data=form, headers=headers)
-        return response.status_code, response.get_data(as_text=True)
-    return post
-
-
-@pytest.fixture
-def phone(transport):
-    def make(provider=TWILIO, caller=CALLER, **overrides):
-        options = dict(post=transport, provider=provider, phone=caller, base_url=PUBLIC, auth_token=AUTH,
-                       token=AT_TOKEN)
-        return VoicePhone(**{**options, **overrides})
-    return make
-
-
-def said(lines):
-    return [line.text for line in lines if line.kind == "say"]
-
-
-def posts(lines):
-    return [line for line in lines if line.kind == "post"]
-
-
-def key_for(lines, label, t):
-    """The key the prompt said to press for `label` (AT says a turn's phrases as one Say)."""
-    spoken = " ".join(said(lines))
-    for n in range(1, 10):
-        if t(N_("voice.press"), label=label, number=n) in spoken:
-            return str(n)
-    raise AssertionError(f"{label!r} was not offered: {said(lines)}")
-
-
-def call_log(db, provider, call_id):
-    db.rollback()
-    return db.scalar(select(CallLog).where(CallLog.provider == provider, CallLog.call_id == call_id))
+from simulator.voice import AFRICASTALKING, NotHeard, VoicePhone
+from tests.simulator.calls import (
+    AT_TOKEN, AUTH, CALLER, MISSED_CALL_LINE, PUBLIC, call_log, canned, key_for, posts, said,
+)
 
 
 # Twilio
@@ -253,19 +194,6 @@ def test_a_wrong_at_token_is_refused(phone):
 
 
 # Following provider XML the gateway may send one day
-
-def canned(*documents):
-    """A gateway that answers each request with the next document, and remembers what was posted."""
-    sent, answered = [], []
-
-    def post(url, form, headers):
-        sent.append((url, form, headers))
-        if url.endswith("/status") or form.get("isActive") == "0":
-            return 204, ""  # the provider's last word: no document
-        answered.append(url)
-        return 200, documents[min(len(answered), len(documents)) - 1]
-    return post, sent
-
 
 def test_twilio_keys_stop_at_num_digits_and_finish_on_key():
     post, sent = canned('<Response><Gather numDigits="2" action="/next"><Say>Two keys</Say></Gather></Response>',

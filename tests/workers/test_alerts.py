@@ -59,8 +59,8 @@ def test_heavy_rain_tomorrow_is_announced_once_to_the_district_in_each_language(
     assert set(rows) == {marathi, english}  # not Pune (20-30 mm), not the farmer who sent STOP
     assert rows[marathi].body.startswith("खेती सहायक हवामान इशारा, नाशिक: ")
     assert "मुसळधार पावसाची शक्यता, सुमारे 88 मिमी" in rows[marathi].body
-    assert rows[english].body.startswith("Kheti Sahayak weather alert, Nashik: heavy rain likely on 11 Jan, "
-                                         "about 88 mm.")
+    assert rows[english].body.startswith("Kheti Sahayak weather alert, Nashik: heavy rain likely on 11 January, "
+                                         "about 88 mm.")  # the month in full
     assert all(r.status == "sent" and r.category == "service_implicit" and r.template_id for r in rows.values())
 
     # The next morning the same storm is "today": it is not announced again.
@@ -90,7 +90,7 @@ def test_crop_stage_advice_goes_once_per_stage_and_again_at_the_next(sessions, r
     first = tasks.send_stage_advisories(today="2026-07-15")
     assert first["messages"] == 1 and first["queued_today"] == 1
     [row] = _sms(sessions, "stage_advisory")
-    assert row.farmer_id == farmer_id and row.body.startswith("खेती सहायक: तुमचे सोयाबीन पीक आता")
+    assert row.farmer_id == farmer_id and row.body.startswith("खेती सहायक: तुमच्या सोयाबीन पिकाची सध्याची अवस्था: वाढ.")
     assert row.category == "service_explicit" and row.status == "sent"
     assert tasks.send_stage_advisories(today="2026-07-16")["queued_today"] == 0  # same stage: nothing more
     with sessions() as db:  # and no empty broadcast for a morning with nothing to say

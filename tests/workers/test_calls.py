@@ -4,6 +4,7 @@ failure does (retried in a worker, released in-process, never retried when it ca
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from urllib.parse import parse_qs
 
@@ -32,8 +33,14 @@ CALL_SID = "CA" + "a" * 32
 SESSION = "ATVId_5f2f1e5b7c0d4a3e9b8a"
 
 
+PLIVO_ID = "MA" + "C" * 18
+PLIVO_URL = f"https://api.plivo.com/v1/Account/{PLIVO_ID}/Call/"
+PLIVO_LINE = "+918045671234"  # a Plivo missed-call number
+
+
 BOTH_PROVIDERS = dict(twilio_account_sid=SID, twilio_auth_token=TOKEN, public_base_url=PUBLIC, at_username="sandbox",
-                      at_api_key="atsk_test", at_voice_number=AT_LINE, callback_period=3600)
+                      at_api_key="atsk_test", at_voice_number=AT_LINE, callback_period=3600,
+                      plivo_auth_id=PLIVO_ID, plivo_auth_token="plivo-token")
 
 
 @pytest.fixture
@@ -129,6 +136,25 @@ def test_africas_talking_calls_back_from_its_voice_number_and_keeps_the_session_
     # AT posts the voice webhook with this sessionId once the farmer answers: the row is how it knows the call.
     assert (row.provider, row.call_id, row.direction, row.phone, row.line, row.farmer_id, row.status) == \
         ("africastalking", SESSION, "outbound", PHONE, AT_LINE, None, "queued")
+
+
+def test_plivo_calls_back_from_the_number_rung_and_logs_the_call_by_our_reference(sessions, api, register_farmer,
+                                                                                  call_back):
+    api.post(PLIVO_URL, json={"api_id": "a1", "message": "call fired", "request_uuid": "9834029e"}, status=201)
+    farmer_id = register_farmer(phone=PHONE)
+    assert call_back(ring(sessions, "plivo", line=PLIVO_LINE, farmer_id=farmer_id)) == "queued"
+    [call] = api.calls
+    assert call.request.headers["Authorization"] == \
+        "Basic " + base64.b64encode(f"{PLIVO_ID}:plivo-token".encode()).decode()
+    sent = json.loads(call.request.body)
+    assert (sent["from"], sent["to"], sent["answer_method"], sent["hangup_method"]) == \
+        ("918045671234", "919812345678", "POST", "POST")
+    [row] = callbacks(sessions)
+    # Plivo's webhooks name the call by a uuid its API does not return: our reference in their URLs ties them to it.
+    assert sent["answer_url"] == f"{PUBLIC}/plivo/voice?call={row.call_id}&kind=callback"
+    assert sent["hangup_url"] == f"{PUBLIC}/plivo/voice/status?call={row.call_id}&kind=callback"
+    assert (row.provider, row.direction, row.phone, row.line, row.farmer_id, row.status) == \
+        ("plivo", "outbound", PHONE, PLIVO_LINE, farmer_id, "queued")
 
 
 def test_africas_talking_live_account_calls_the_live_api(sessions, api, with_settings):

@@ -39,7 +39,7 @@ from farmdb.types import utcnow  # noqa: E402
 from service.broadcasts import Audience, advisory_broadcast  # noqa: E402
 from service.outbox import queue_sms  # noqa: E402
 from service.tasks import DISPATCH_BROADCAST, SEND_SMS  # noqa: E402
-from service.variables import _send_windows  # noqa: E402
+from service.value_types import _send_windows  # noqa: E402
 from workers.sweeper import SWEEP_OUTBOX  # noqa: E402
 from workers.tasks import SEND_BULK  # noqa: E402
 

@@ -2,6 +2,7 @@
 sandbox, the retry offer when a link expires, and renewal reminders three days before a plan ends."""
 import base64
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,7 +11,9 @@ import responses
 from celery.exceptions import Retry
 from sqlalchemy import select
 
-from farmdb.models import Farmer, OutboundMessage, Payment, Plan, Subscription
+from dialogs.encoding import is_gsm7
+from farmdb.models import Farmer, InboundMessage, OutboundMessage, Payment, Plan, Subscription
+from nlu.transliterate import has_devanagari
 from service import payments as settling
 from service.payments import mark_paid, start_payment
 from tests.conftest import in_worker
@@ -116,7 +119,8 @@ def test_a_razorpay_upi_link_is_made_through_the_sdk_and_sent_by_sms(sessions, r
     assert int(payment.expires_at.timestamp()) == expire_by
     [sms] = _sms(sessions)
     assert sms.status == "sent" and sms.category == "service_implicit"
-    assert sms.body == "खेती सहायक: सीज़न सलाह (120 दिन) के लिए ₹99 UPI से यहाँ भरें: https://rzp.io/rzp/kQ2Ls7a"
+    assert sms.body == ("खेती सहायक: सीज़न सलाह (120 दिन) के लिए ₹99 UPI से 48 घंटे के अंदर भरें। "
+                        f"पेमेंट नंबर {payment.id}। लिंक: https://rzp.io/rzp/kQ2Ls7a")
 
 
 def test_a_link_task_that_runs_twice_makes_one_link_and_one_sms(sessions, register_farmer, razorpay, tasks, service):
@@ -256,7 +260,7 @@ def test_an_expired_link_gets_one_sms_with_a_fresh_link_however_often_the_sweep_
         ("pending", f"retry:payment:{first}", "subscription")
     link_sms, retry_sms = _sms(sessions)
     assert retry_sms.body == ("Kheti Sahayak: your payment of ₹99 for Season advisory did not go through. "
-                              f"Try again by UPI here: {fresh.link_url}")
+                              f"Pay again by UPI within 48 hours, payment no. {fresh.id}. Link: {fresh.link_url}")
     assert retry_sms.idempotency_key == f"payment_retry:payment:{fresh.id}"
 
     # The fresh link expiring too sends nothing more: one reminder, not one every two days.
@@ -328,8 +332,9 @@ def test_a_plan_ending_in_three_days_gets_one_reminder_with_a_renewal_link(sessi
         ("renewal", "pending", f"renewal:subscription:{late}")
     [reminder] = _sms(sessions)
     assert reminder.idempotency_key == f"renewal_reminder:subscription:{late}"
-    assert reminder.body == ("खेती सहायक: तुमचा हंगाम सल्ला 24 नोव्हें 2026 रोजी संपत आहे. सल्ला मिळत राहण्यासाठी "
-                             f"₹99 UPI ने इथे भरा: {renewal.link_url}")
+    assert reminder.body == ("खेती सहायक: तुमचा प्लॅन 'हंगामी सल्ला' 24 नोव्हेंबर 2026 रोजी संपत आहे. "
+                             "सल्ला मिळत राहण्यासाठी ₹99 UPI ने 48 तासांच्या आत भरा. "
+                             f"पेमेंट क्रमांक {renewal.id}. लिंक: {renewal.link_url}")
 
 
 def _payments(sessions) -> list[Payment]:
@@ -371,3 +376,55 @@ def test_paying_the_renewal_starts_the_next_plan_when_the_current_one_ends(sessi
         following = db.scalar(select(Subscription).where(Subscription.payment_id == renewal.id))
         assert (following.starts_at, following.ends_at) == (ends, ends + timedelta(days=120))
     assert tasks.remind_renewals() == 0  # the next plan is queued: no reminder for the current one
+
+
+# --- what every payment SMS says, in which letters, and DLT -----------------------------------------------------
+
+def _wrote(sessions, phone, *texts):
+    """The farmer's SMS to us, oldest first."""
+    with sessions() as db, db.begin():
+        for n, text in enumerate(texts):
+            db.add(InboundMessage(provider="africastalking", provider_message_id=f"ATXid_{phone}_{n}", phone=phone,
+                                  text=text, received_at=NOW - timedelta(minutes=10 - n)))
+
+
+@pytest.mark.parametrize("locale", ["en", "hi", "mr"])
+@pytest.mark.parametrize("writes", ["latin", "devanagari", "nothing"])
+def test_every_payment_sms_names_the_payment_and_the_links_hours_in_the_farmers_letters_and_fits_dlt(
+        sessions, register_farmer, clock, tasks, service, locale, writes):
+    """Link, retry, reminder and receipt: each says the payment's number, each link how many hours it can be paid;
+    to a farmer whose latest SMS with words was in Latin letters they go in Latin letters, as replies do ("2", the
+    plan's number, has no letters to go by); and each fits a DLT template (the numbers are Indian)."""
+    phones = "+919812345678", "+919812345679"
+    said = {"latin": ("kanda bhav", "plan"), "devanagari": ("कांदा भाव", "प्लान")}.get(writes, ())
+    for phone in phones:
+        _wrote(sessions, phone, *said, *(["2"] if said else []))
+    buyer, renewer = (register_farmer(locale=locale, phone=phone) for phone in phones)
+    first = _subscribe(service, sessions, buyer)
+    _expire_link(sessions, first)
+    tasks.expire_stale_payments()  # the "did not go through" SMS, with a fresh link
+    _active_plan(sessions, renewer, ends_in=timedelta(days=3, hours=12))
+    assert tasks.remind_renewals() == 1
+    with sessions() as db, db.begin():
+        fresh = db.scalars(select(Payment).where(Payment.idempotency_key == f"retry:payment:{first}")).one()
+        assert mark_paid(service, db, fresh)  # the receipt
+    with sessions() as db:
+        rows = db.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
+        renewal = db.scalars(select(Payment.id).where(Payment.farmer_id == renewer)
+                             .order_by(Payment.id.desc())).first()
+    # The link names the first payment; the retry and the receipt the fresh one; the reminder the renewer's.
+    named = {"payment_link": first, "payment_retry": fresh.id, "receipt": fresh.id, "renewal_reminder": renewal}
+    payment_of = {row.id: named[row.idempotency_key.split(":")[0]] for row in rows}
+    assert [row.idempotency_key.split(":")[0] for row in rows] == \
+        ["payment_link", "payment_retry", "renewal_reminder", "receipt"]
+    for row in rows:
+        assert row.template_id and row.status != "failed", (row.body, row.last_error)
+        assert str(payment_of[row.id]) in row.body, row.body
+        numbers = re.findall(r"\d+", row.body)
+        numbers.remove(str(payment_of[row.id]))  # once: a payment numbered 48 must not pass for the hours
+        assert ("48" in numbers) is (row.purpose == "payment_link"), row.body  # the receipt has no link
+        if writes == "latin":
+            assert is_gsm7(row.body) and "Rs " in row.body, row.body
+        elif locale != "en":
+            assert has_devanagari(row.body), row.body
+

@@ -87,13 +87,23 @@ def test_a_typed_name_matching_several_districts_offers_them(ussd, db):
 
 
 @pytest.mark.parametrize("typed, district", [
-    ("bareli", "Bareilly"), ("raebareli", "Rae Bareli"), ("बरेली", "Bareilly"), ("alahabad", "Allahabad"),
+    ("bareli", "Bareilly"), ("raebareli", "Rae Bareli"), ("बरेली", "Bareilly"),
+    ("alahabad", "Prayagraj"),  # Allahabad until 2018: the old name, misspelt, still finds it
 ])
 def test_district_names_are_matched_by_sound(ussd, db, typed, district):
     phone = walk(ussd("+919812300005"), [(None, ""), ("1", ""), ("Ravi", ""), ("uttar pradesh", ""),
                                          (typed, texts("en", True)("reg.crops.title"))])
     walk(phone, [("1", ""), ("99", ""), ("1", "")])
     assert db.scalar(select(Farmer).where(Farmer.phone == "+919812300005")).district.name == district
+
+
+@pytest.mark.parametrize("typed", ["ahmednagar", "Ahmadnagar", "अहमदनगर", "nagar", "ahilyanagar", "अहिल्यानगर"])
+def test_a_district_typed_by_its_old_name_is_registered_under_its_name_today(ussd, db, typed):
+    phone = walk(ussd("+919812300006"), [(None, ""), ("1", ""), ("Ravi", ""), ("maharashtra", ""),
+                                         (typed, texts("en", True)("reg.crops.title"))])
+    walk(phone, [("1", ""), ("99", ""), ("1", "")])
+    district = db.scalar(select(Farmer).where(Farmer.phone == "+919812300006")).district
+    assert district.name == "Ahilyanagar" and district.names["mr"] == "अहिल्यानगर"
 
 
 def test_declining_consent_stores_nothing(ussd, db):

@@ -93,3 +93,18 @@ def test_every_registration_screen_fits(ucs2_app, ussd, language_key, network):
     phone = ussd("+919812399999", network=network)
     seen, _ = crawl(ucs2_app, phone, first_inputs=[language_key, "Kamala Devi", "21", "nashik", "6"])
     assert {"reg_crops", "reg_consent", "reg_declined", "main"} <= seen
+
+
+@pytest.mark.parametrize("network", [LATIN_NETWORK, UCS2_NETWORK])
+@pytest.mark.parametrize("locale", ["en", "hi", "mr"])
+def test_every_screen_fits_for_a_farmer_in_the_district_with_the_longest_name(ucs2_app, ussd, register_farmer, db,
+                                                                              locale, network):
+    """Weather, prices and the account name the farmer's district: the longest name in each language must fit too
+    (Devanagari goes as UCS-2: 80 characters a screen)."""
+    from sqlalchemy import select
+
+    from farmdb.models import District
+    longest = max(db.scalars(select(District)), key=lambda d: (len(d.names[locale]), d.name))
+    register_farmer(locale=locale, district=longest.name)
+    _, checked = crawl(ucs2_app, ussd(network=network))
+    assert checked > 100
