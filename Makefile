@@ -13,7 +13,7 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --g
 
 run: install ## migrate and seed the embedded database, then serve on http://127.0.0.1:5000
 	$(BIN)/kheti db upgrade
-	$(BIN)/kheti seed
+	$(BIN)/kheti seed --demo
 	$(BIN)/kheti serve
 
 test: install ## the whole suite; uses TEST_DATABASE_URL / TEST_REDIS_URL when set, the embedded default otherwise
@@ -44,7 +44,7 @@ lock: $(STAMP) ## re-pin requirements/runtime.txt and dev.txt from setup.cfg
 voice: install ## Hindi and Marathi call audio for Africa's Talking (espeak-ng if installed, else its pip wheel)
 	command -v espeak-ng >/dev/null || $(BIN)/python -m pip install --quiet 'espeakng-loader>=0.2,<0.3'
 	$(BIN)/kheti db upgrade
-	$(BIN)/kheti seed
+	$(BIN)/kheti seed --demo
 	$(BIN)/kheti voice build-prompts
 
 locales: ## compile the Babel catalogues (.po -> .mo); the Dockerfile runs the same step

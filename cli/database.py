@@ -35,8 +35,9 @@ def db_current(settings: Settings):
 
 
 @click.command()
-@click.option("--demo/--no-demo", default=True, show_default=True,
-              help="Also load demo prices, forecasts and a demo farmer (not for production).")
+@click.option("--demo/--no-demo", default=False, show_default=True,
+              help="Also load made-up prices, forecasts and a demo farmer: only for trying the service (`make run`); "
+                   "a farmer must never hear a demo price as a real one.")
 @with_settings
 def seed(settings: Settings, demo: bool):
     """Load reference data (states, districts, crops, mandis, advisories, plans); running it again changes nothing."""

@@ -75,6 +75,7 @@ class Layout(Protocol):
 class FarmServices(Protocol):
     default_locale: str
     grievance_contact: str  # where a farmer complains about their data (GRIEVANCE_CONTACT): said in consent notices
+    price_stale_days: int  # a price older than this many days is said to be old (PRICE_STALE_DAYS)
     layout: Layout
 
     def today(self) -> date: ...

@@ -51,7 +51,7 @@ SPOKEN = frozenset(key.removeprefix("voice.") for key in (
     N_("voice.reg.name.prompt"), N_("voice.reg.state.title"), N_("voice.reg.district.title"),
     N_("voice.reg.consent.declined"), N_("voice.pest.describe.prompt"), N_("voice.pest.symptom.other"),
     N_("voice.error.empty"), N_("voice.error.name"), N_("voice.error.not_found"),
-    N_("voice.prices.title"), N_("voice.prices.line"), N_("voice.weather.line"),
+    N_("voice.prices.title"), N_("voice.prices.line"), N_("voice.prices.line.old"), N_("voice.weather.line"),
     N_("voice.expert.done"),  # "Monday to Saturday", where a screen has "(Mon-Sat)"
     N_("voice.stage.harvest"), N_("voice.stage.sowing"),  # "कटाई या तुड़ाई", where a screen has "कटाई/तुड़ाई"
 ))

@@ -14,12 +14,12 @@ VAR = "{#var#}"
 
 # Catalogue messages sent by SMS. Fragments (sms.price.line, sms.payment.paid) are parts of other texts, not
 # messages of their own.
-SMS_MESSAGE = re.compile(r"sms\.(?!price\.line$|payment\.(?:paid|pending|failed)$).+|payment\.\w+_sms|broadcast\.\w+_sms"
-                         r"|alert\.\w+_sms|advice\.stage_sms|advice\.sms|pest\.sms|ticket\.\w+_sms")
+SMS_MESSAGE = re.compile(r"sms\.(?!price\.line(?:\.old)?$|payment\.(?:paid|pending|failed)$).+|payment\.\w+_sms"
+                         r"|broadcast\.\w+_sms|alert\.\w+_sms|advice\.stage_sms|advice\.sms|pest\.sms|ticket\.\w+_sms")
 # How many {#var#} (30 characters each) a placeholder needs; names not listed take one.
-PLACEHOLDER_WIDTH = {"answer": 16, "text": 12, "lines": 6, "choices": 5, "hint": 4, "url": 3, "advice": 12, "district": 2,
-                     "plan": 2, "crop": 2, "stage": 2, "notice": 2, "name": 2, "grievance": 2, "status": 2, "end": 1,
-                     "date": 1, "ref": 1, "hours": 1}
+PLACEHOLDER_WIDTH = {"answer": 16, "text": 12, "lines": 7, "choices": 5, "hint": 4, "url": 3, "advice": 12, "line": 3,
+                     "district": 2, "plan": 2, "crop": 2, "stage": 2, "notice": 2, "name": 2, "grievance": 2,
+                     "status": 2, "end": 1, "date": 1, "ref": 1, "hours": 1}
 # Weather alerts are part of the service the farmer registered for and cannot wait for 10:00: service implicit.
 CATEGORY_OF = {"broadcast.": "service_explicit", "advice.stage_sms": "service_explicit"}
 

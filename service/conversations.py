@@ -66,7 +66,8 @@ class Conversations:
         def services(layout) -> DialogServices:
             return DialogServices(reads=backends.reads, reference=self.reference, weather=weather, layout=layout,
                                   default_locale=settings.default_locale, timezone=settings.timezone, today=today,
-                                  prices_version=prices_version, grievance_contact=settings.grievance_contact)
+                                  prices_version=prices_version, grievance_contact=settings.grievance_contact,
+                                  price_stale_days=settings.price_stale_days)
 
         self.ussd_layout = UssdLayout(settings.ussd_max_chars, settings.ussd_ucs2_max_chars)
         self.ussd_services = services(self.ussd_layout)

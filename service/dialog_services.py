@@ -60,10 +60,12 @@ class DialogServices:
 
     def __init__(self, *, reads: Engine, reference: ReferenceData, weather, layout: Layout,
                  default_locale: str, timezone: str, today: Callable[[], date] | None = None,
-                 prices_version: Callable[[], object] = lambda: None, grievance_contact: str = ""):
+                 prices_version: Callable[[], object] = lambda: None, grievance_contact: str = "",
+                 price_stale_days: int = 3):
         self._reads, self._reference, self._weather = reads, reference, weather
         self.layout, self.default_locale = layout, default_locale
         self.grievance_contact = grievance_contact  # GRIEVANCE_CONTACT, said in every consent notice
+        self.price_stale_days = price_stale_days  # PRICE_STALE_DAYS: older prices are said to be old
         self._zone = ZoneInfo(timezone)
         self._today = today  # tests pin the day; otherwise today in the farmers' time zone
         self._prices_version = prices_version  # changes when an import has stored prices

@@ -84,6 +84,7 @@ class Settings:
     agmarknet_api_key: str | None
     agmarknet_states: frozenset
     price_fetch_hour: int
+    price_stale_days: int
     rasa_url: str | None
     timezone: str
     sms_replies_per_hour: int

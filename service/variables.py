@@ -253,6 +253,8 @@ VARIABLES: tuple[Variable, ...] = (
              "States whose prices are fetched, as Agmarknet spells them (Maharashtra,Madhya Pradesh); empty: all"),
     Variable("PRICE_FETCH_HOUR", "14", _between(0, 23),
              "Local hour (TIMEZONE) of the daily price fetch; Agmarknet publishes the day's prices from late morning"),
+    Variable("PRICE_STALE_DAYS", "3", _between(0, 13),
+             "Days after which a price the farmer sees or hears is said to be old (its date is always said)"),
     Variable("RASA_URL", None, _http_url,
              "A Rasa server whose /model/parse reads SMS instead of the built-in model (which stays the fallback)"),
     Variable("TIMEZONE", "Asia/Kolkata", _timezone, "Farmers' time zone: what 'today' means for prices and weather"),

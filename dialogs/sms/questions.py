@@ -6,14 +6,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dialogs.effects import UpdateFarmer
+from dialogs.encoding import measure
 from dialogs.flows.advice import STAGES, advisory_for, stage_of
+from dialogs.flows.prices import dated, in_reach
 from dialogs.flows.weather import hint as weather_hint
 from dialogs.services import CropInfo, Named, ServiceUnavailable
-from dialogs.sms.turn import Chat, NotAnAnswer, Turn, number_among
+from dialogs.sms.turn import MAX_SEGMENTS, Chat, NotAnAnswer, Turn, number_among
 from dialogs.texts import N_
 from locales.languages import CODES
 
-PRICE_MANDIS = 2  # two mandis' prices fit two SMS in every language
+PRICE_MANDIS = 2  # as many as fit two SMS with their dates
 
 
 def weather(turn: Turn) -> str:
@@ -35,17 +37,28 @@ def weather(turn: Turn) -> str:
 
 
 def price(turn: Turn) -> str:
+    """Each mandi's price with its date (an SMS is read later: never "today"), the old ones said to be old; a mandi
+    whose price would not fit the reply is left out rather than cut."""
     crop = named_crop(turn)
     if crop is None:
         return turn.say(N_("sms.price.which"))
     district = named_district(turn)
-    prices = turn.services.prices(crop.key, district.key if district else None, limit=PRICE_MANDIS)
+    near, far = in_reach(turn.services.prices(crop.key, district.key if district else None, limit=PRICE_MANDIS))
     t, name = turn.t, crop.label(turn.locale, turn.t.latin)
-    if not prices:
+
+    def line(p):
+        return dated(t, turn.services, p, p.mandi.label(turn.locale, t.latin), N_("sms.price.line"),
+                     N_("sms.price.line.old"), say_today=False)
+    if far:
+        return turn.say(N_("sms.price.far"), crop=name, line=line(far))
+    if not near:
         return turn.say(N_("sms.price.none"), crop=name)
-    lines = "; ".join(t(N_("sms.price.line"), mandi=p.mandi.label(turn.locale, t.latin), modal=t.money(p.modal_price),
-                        low=t.number(p.min_price), high=t.number(p.max_price)) for p in prices)
-    return turn.say(N_("sms.price"), crop=name, date=t.date(max(p.price_date for p in prices)), lines=lines)
+    lines = [line(near[0])]
+    for p in near[1:]:
+        if measure(t(N_("sms.price"), crop=name, lines="; ".join([*lines, line(p)]))).segments > MAX_SEGMENTS:
+            break
+        lines.append(line(p))
+    return turn.say(N_("sms.price"), crop=name, lines="; ".join(lines))
 
 
 def advice(turn: Turn) -> str:

@@ -1,4 +1,4 @@
-"""`kheti seed`: reference data (and, unless --no-demo, demo data). Idempotent: a second run changes nothing."""
+"""`kheti seed`: reference data (and, with --demo, demo data). Idempotent: a second run changes nothing."""
 from __future__ import annotations
 
 from datetime import date

@@ -2,7 +2,7 @@
 
 Values are made up but plausible and deterministic (hashed from what they describe), dated from the day you seed:
 seeding twice on one day changes nothing; seeding on a later day adds that day's prices and forecasts.
-Not for production: `kheti seed --no-demo` skips all of this.
+Not for production: only `kheti seed --demo` (as `make run` does) writes any of this.
 """
 from __future__ import annotations
 

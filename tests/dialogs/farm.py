@@ -3,7 +3,7 @@ a few districts, wheat and onion with their stages, a mandi's prices, one plan, 
 HTTP: the engine and the SMS dialog run on it exactly as on the real services."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from dialogs.model import Profile
 from dialogs.services import CropInfo, DayWeather, ExpertAnswer, MandiPrice, Named, PlanInfo
@@ -22,6 +22,12 @@ ONION = CropInfo("onion", {"en": "Onion", "hi": "प्याज", "mr": "का
 PLAN = PlanInfo("season_basic", {"en": "Season plan", "hi": "सीज़न प्लान", "mr": "हंगाम योजना"},
                 {"hi": "Season plan", "mr": "Hangam yojana"}, price_minor=9900, duration_days=120)
 LASALGAON = Named(301, {"en": "Lasalgaon", "hi": "लासलगांव", "mr": "लासलगाव"}, {"hi": "Lasalgaon", "mr": "Lasalgaon"})
+INDORE = Named(302, {"en": "Indore", "hi": "इंदौर", "mr": "इंदूर"}, {"hi": "Indore", "mr": "Indore"})
+FRESH = MandiPrice(LASALGAON, TODAY, 1600, 2000, 1850, 40.0)
+# Old past PRICE_STALE_DAYS (3 here); too far to be in reach (dialogs.flows.prices.PRICE_REACH_KM).
+OLD = MandiPrice(LASALGAON, TODAY - timedelta(days=5), 1500, 1900, 1700, 40.0)
+FAR = MandiPrice(INDORE, TODAY - timedelta(days=1), 2100, 2300, 2250, 420.0)
+PRICES = {"onion": [FRESH]}  # the crop's prices at the nearest mandis, nearest first; wheat has none anywhere
 FARMER = Profile(farmer_id=7, name="Asha Pawar", locale="en", state_id=1, district_id=11,
                  crops={"onion": "2026-06-01", "wheat": None})
 
@@ -29,9 +35,11 @@ FARMER = Profile(farmer_id=7, name="Asha Pawar", locale="en", state_id=1, distri
 class Farm:
     default_locale = "en"
     grievance_contact = "1800-000-0000"
+    price_stale_days = 3
 
-    def __init__(self, *, farmer: Profile | None = FARMER, layout=UssdLayout()):
+    def __init__(self, *, farmer: Profile | None = FARMER, layout=UssdLayout(), prices: dict | None = None):
         self.farmer, self.layout = farmer, layout
+        self._prices = PRICES if prices is None else prices
         self.tickets = iter(range(4_200_001, 4_300_000))
         self.answers: dict[int, ExpertAnswer] = {}  # farmer id -> an expert's answer not yet heard
 
@@ -69,7 +77,7 @@ class Farm:
         return [DayWeather(date(2026, 7, 15 + n), [0.0, 12.0, 3.0][n], 22, 31) for n in range(days)]
 
     def prices(self, crop, district_id, limit=3):
-        return [MandiPrice(LASALGAON, TODAY, 1600, 2000, 1850, 40.0)] if crop == "onion" else []
+        return self._prices.get(crop, [])[:limit]
 
     def advisory(self, crop, stage, state_id):
         if (crop, stage) == ("onion", "vegetative"):

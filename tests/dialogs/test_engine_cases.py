@@ -1,6 +1,6 @@
 """The dialog engine as a table: who calls (a stranger or a registered farmer), what they press, and the screen,
 words and effects that must come of it. Pure: the farm is in memory (tests/dialogs/farm.py), nothing is stored."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -11,7 +11,9 @@ from dialogs.engine import resume
 from dialogs.flows import farmer_dialog
 from dialogs.model import Event, Session
 from dialogs.texts import texts
-from tests.dialogs.farm import Farm
+from dialogs.ussd import UssdLayout
+from dialogs.voice import VoiceLayout, render
+from tests.dialogs.farm import FAR, FARMER, FRESH, OLD, Farm
 
 PHONE = "+919812345678"
 en = texts("en", latin=True)
@@ -116,3 +118,60 @@ def test_a_caller_who_dropped_mid_registration_is_offered_to_continue():
     assert session.screen == "resume"
     session, reply, _ = resume(session, Event("input", PHONE, "ussd", "1"), farm, farmer_dialog())
     assert (session.screen, session.answers["name"]) == ("reg_district", "Ravi")
+
+
+# Prices on a screen and on a call: each with its day ("today" for today's), past PRICE_STALE_DAYS said to be old,
+# and with no mandi in reach that has one, the nearest that has. (language, channel, the onion prices, what is shown)
+PRICE_VIEWS = [
+    ("en", "ussd", [FRESH], ("Onion per quintal:", "Lasalgaon, today: Rs 1,850 (1,600-2,000)")),
+    ("en", "ussd", [OLD], ("Onion per quintal:", "Lasalgaon (old price, 10 July): Rs 1,700 (1,500-1,900)")),
+    ("en", "ussd", [FAR], ("No recent mandi prices for Onion near you.", "Nearest mandi with a price, per quintal:",
+                           "Indore, 14 July: Rs 2,250 (2,100-2,300)")),
+    ("hi", "ussd", [FRESH], ("प्याज भाव प्रति क्विंटल:", "लासलगांव, आज: ₹1,850 (1,600-2,000)")),
+    ("hi", "ussd", [OLD], ("प्याज भाव प्रति क्विंटल:", "लासलगांव (पुराना भाव, 10 जुलाई): ₹1,700 (1,500-1,900)")),
+    ("hi", "ussd", [FAR], ("आपके आसपास की मंडियों में प्याज का ताज़ा भाव नहीं है।",
+                           "सबसे नज़दीकी मंडी जहाँ भाव है, प्रति क्विंटल:", "इंदौर, 14 जुलाई: ₹2,250 (2,100-2,300)")),
+    ("mr", "ussd", [FRESH], ("कांदा भाव प्रति क्विंटल:", "लासलगाव, आज: ₹1,850 (1,600-2,000)")),
+    ("mr", "ussd", [OLD], ("कांदा भाव प्रति क्विंटल:", "लासलगाव (जुना भाव, 10 जुलै): ₹1,700 (1,500-1,900)")),
+    ("mr", "ussd", [FAR], ("कांदा: जवळच्या बाजारात अलीकडचा भाव नाही.", "भाव असलेला सर्वात जवळचा बाजार, प्रति क्विंटल:",
+                           "इंदूर, 14 जुलै: ₹2,250 (2,100-2,300)")),
+    ("en", "voice", [FRESH], ("Onion prices for one quintal.",
+                              "Lasalgaon, today: about ₹1,850, between 1,600 and 2,000 rupees.")),
+    ("en", "voice", [OLD], ("Onion prices for one quintal.",
+                            "Lasalgaon, an old price from 10 July: about ₹1,700, between 1,500 and 1,900 rupees.")),
+    ("en", "voice", [FAR], ("No recent mandi prices for Onion near you.", "Nearest mandi with a price, per quintal:",
+                            "Indore, 14 July: about ₹2,250, between 2,100 and 2,300 rupees.")),
+    ("hi", "voice", [FRESH], ("प्याज का भाव, प्रति क्विंटल।",
+                              "लासलगांव, आज का भाव: लगभग ₹1,850, 1,600 से 2,000 रुपये तक।")),
+    ("hi", "voice", [OLD], ("प्याज का भाव, प्रति क्विंटल।",
+                            "लासलगांव, 10 जुलाई का पुराना भाव: लगभग ₹1,700, 1,500 से 1,900 रुपये तक।")),
+    ("hi", "voice", [FAR], ("आपके आसपास की मंडियों में प्याज का ताज़ा भाव नहीं है।",
+                            "सबसे नज़दीकी मंडी जहाँ भाव है, प्रति क्विंटल:",
+                            "इंदौर, 14 जुलाई का भाव: लगभग ₹2,250, 2,100 से 2,300 रुपये तक।")),
+    ("mr", "voice", [FRESH], ("कांदा भाव, प्रति क्विंटल.",
+                              "लासलगाव येथे आजचा भाव: सुमारे ₹1,850, 1,600 ते 2,000 रुपयांपर्यंत.")),
+    ("mr", "voice", [OLD], ("कांदा भाव, प्रति क्विंटल.",
+                            "लासलगाव येथे 10 जुलैचा जुना भाव: सुमारे ₹1,700, 1,500 ते 1,900 रुपयांपर्यंत.")),
+    ("mr", "voice", [FAR], ("कांदा: जवळच्या बाजारात अलीकडचा भाव नाही.", "भाव असलेला सर्वात जवळचा बाजार, प्रति क्विंटल:",
+                            "इंदूर येथे 14 जुलैचा भाव: सुमारे ₹2,250, 2,100 ते 2,300 रुपयांपर्यंत.")),
+]
+
+
+@pytest.mark.parametrize("locale, channel, prices, shown", PRICE_VIEWS)
+def test_each_price_says_its_day_and_whether_it_is_old(locale, channel, prices, shown):
+    latin = locale == "en" and channel == "ussd"  # Hindi and Marathi screens here show Devanagari
+    farm = Farm(farmer=replace(FARMER, locale=locale), prices={"onion": prices},
+                layout=VoiceLayout() if channel == "voice" else UssdLayout())
+    dialog = farmer_dialog()
+    session, _, _ = resume(None, Event("start", PHONE, channel, latin=latin), farm, dialog)
+    said = Event("shortcut", PHONE, channel, "market_price", latin=latin, entities={"crop": "onion"})
+    session, reply, _ = resume(session, said, farm, dialog)
+    assert session.screen == "prices"
+    if channel == "voice":
+        assert render(reply, texts(locale, latin)).phrases[:len(shown)] == shown
+    else:
+        assert reply.view.lines == shown
+        pages = farm.layout.pages(reply.view)
+        assert all(farm.layout.fits(page) for page in pages)
+        words = {word for page in pages for line in page.split("\n") for word in line.split(" ")}
+        assert {word for line in shown for word in line.split(" ")} <= words  # every word whole, on some page

@@ -10,7 +10,7 @@ from dialogs.effects import CreateExpertRequest, EraseFarmer, RegisterFarmer, St
 from dialogs.sms import Chat, Message
 from dialogs.texts import texts
 from nlu.parser import Parse
-from tests.dialogs.farm import FARMER, Farm
+from tests.dialogs.farm import FAR, FARMER, FRESH, OLD, Farm
 
 PHONE = "+919812345678"
 en, hinglish = texts("en", latin=True), texts("hi", latin=True)
@@ -80,8 +80,8 @@ CASES = [
          starts="Weather Purnia:"),
     Case("a stranger's weather needs a place", "weather", "weather", farmer=None, reply=en("sms.weather.which")),
     Case("prices of the crop named", "kanda bhav", "market_price", {"crop": "onion"},
-         reply=en("sms.price", crop="Onion", date="15 July",
-                  lines=en("sms.price.line", mandi="Lasalgaon", modal="Rs 1,850", low="1,600", high="2,000"))),
+         reply=en("sms.price", crop="Onion", lines=en("sms.price.line", mandi="Lasalgaon", date="15 July",
+                                                      modal="Rs 1,850", low="1,600", high="2,000"))),
     Case("advice at the stage the sowing date gives", "onion advice", "crop_advisory", {"crop": "onion"},
          starts="Onion, "),
     Case("advice asks the stage it cannot tell", "wheat advice", "crop_advisory", {"crop": "wheat"},
@@ -128,6 +128,44 @@ def test_the_sms_conversation(case):
         assert reply == case.reply
     assert effects == case.effects
     assert chat.step == case.step
+
+
+# Each price with its date (an SMS is read later: never "today"); past PRICE_STALE_DAYS said to be old; no mandi in
+# reach with a price: the nearest that has one. (language, message, the onion prices nearest first, the reply)
+PRICE_REPLIES = [
+    ("en", "onion price", [FRESH], "Onion per quintal: Lasalgaon, 15 July: Rs 1,850 (1,600-2,000)"),
+    ("en", "onion price", [OLD], "Onion per quintal: Lasalgaon (old price, 10 July): Rs 1,700 (1,500-1,900)"),
+    ("en", "onion price", [FAR],
+     "Onion: no recent price near you. Nearest mandi with one, per quintal: Indore, 14 July: Rs 2,250 (2,100-2,300)"),
+    ("hi", "प्याज का भाव", [FRESH], "प्याज भाव प्रति क्विंटल: लासलगांव, 15 जुलाई: ₹1,850 (1,600-2,000)"),
+    ("hi", "प्याज का भाव", [OLD], "प्याज भाव प्रति क्विंटल: लासलगांव (पुराना भाव, 10 जुलाई): ₹1,700 (1,500-1,900)"),
+    ("hi", "प्याज का भाव", [FAR], "आसपास प्याज का ताज़ा भाव नहीं है। सबसे नज़दीकी मंडी का भाव, प्रति क्विंटल: "
+                                  "इंदौर, 14 जुलाई: ₹2,250 (2,100-2,300)"),
+    ("mr", "कांदा भाव", [FRESH], "कांदा भाव प्रति क्विंटल: लासलगाव, 15 जुलै: ₹1,850 (1,600-2,000)"),
+    ("mr", "कांदा भाव", [OLD], "कांदा भाव प्रति क्विंटल: लासलगाव (जुना भाव, 10 जुलै): ₹1,700 (1,500-1,900)"),
+    ("mr", "कांदा भाव", [FAR], "कांदा: जवळ अलीकडचा भाव नाही. सर्वात जवळच्या बाजाराचा भाव, प्रति क्विंटल: "
+                              "इंदूर, 14 जुलै: ₹2,250 (2,100-2,300)"),
+    ("hi", "pyaz ka bhav", [OLD, FAR],  # a mandi out of reach is left out where one in reach has a price
+     "Pyaz bhav prati quintal: Lasalgaon (purana bhav, 10 July): Rs 1,700 (1,500-1,900)"),
+]
+
+
+@pytest.mark.parametrize("locale, text, prices, expected", PRICE_REPLIES)
+def test_each_price_says_its_date_and_whether_it_is_old(locale, text, prices, expected):
+    farmer = replace(FARMER, locale=locale)
+    parse = Parse(text, "market_price", 0.9, {"crop": "onion", "location": None, "language": None}, locale, False)
+    _, reply, _ = sms.reply(Message(PHONE, text, parse), farmer, Chat(), Farm(farmer=farmer, prices={"onion": prices}))
+    assert reply == expected
+
+
+def test_a_second_mandi_is_left_out_rather_than_cut():
+    many = [replace(OLD, mandi=replace(OLD.mandi, names={**OLD.mandi.names, "hi": "लासलगांव उप मंडी " * 2}))] * 2
+    farmer = replace(FARMER, locale="hi")
+    parse = Parse("प्याज का भाव", "market_price", 0.9, {"crop": "onion", "location": None, "language": None}, "hi",
+                  False)
+    _, reply, _ = sms.reply(Message(PHONE, "प्याज का भाव", parse), farmer, Chat(), Farm(farmer=farmer,
+                                                                                      prices={"onion": many}))
+    assert reply.count("पुराना भाव") == 1 and reply.endswith("(1,500-1,900)")
 
 
 def test_every_reply_fits_two_sms():

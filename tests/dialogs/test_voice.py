@@ -1,5 +1,7 @@
 """The voice reading of a screen: groups of five read out, one-digit keys mapped back to the dialogs' numbers, the
 way on said after the options, answers in words recorded or heard, and the ear's own wording where it differs."""
+from datetime import date
+
 import pytest
 
 from dialogs.model import Option, Reply, View
@@ -57,7 +59,8 @@ def test_screen_wording_meant_for_the_eye_is_replaced_for_the_ear(locale):
     t = texts(locale, latin=False)
     typed = t("reg.name.prompt")
     assert spoken(t, typed) == t("voice.reg.name.prompt") != typed
-    line = t("prices.line", mandi="Lasalgaon", modal=t.money(1850), low=t.number(1700), high=t.number(2000))
+    line = t("prices.line", mandi="Lasalgaon", date=t.date(date(2026, 7, 15)), modal=t.money(1850),
+             low=t.number(1700), high=t.number(2000))
     said = spoken(t, line)
     assert "(" not in said and "1,700" in said and "2,000" in said and "₹1,850" in said
     assert spoken(t, "plain text") == "plain text"

@@ -155,6 +155,7 @@ def _worst_values(db, catalogue: str, settings) -> dict:
     from datetime import date
 
     from dialogs.flows.advice import STAGES
+    from dialogs.sms.questions import PRICE_MANDIS
     from dialogs.texts import texts
     from farmdb.models import Advisory, Crop, District, Mandi, Plan
 
@@ -185,7 +186,12 @@ def _worst_values(db, catalogue: str, settings) -> dict:
         "hint": _longest(t(f"weather.hint.{k}") for k in ("good", "heat", "heavy_rain", "rain", "rain_tomorrow",
                                                             "wind")),
         "status": _longest(t(f"sms.payment.{k}") for k in ("paid", "pending", "failed")),
-        "lines": "; ".join(t("sms.price.line", mandi=m, modal=money, low=number, high=number) for m in mandis),
+        "lines": "; ".join(t("sms.price.line.old", mandi=m, date=_longest(t.date(date(2026, month, 28))
+                                                                          for month in range(1, 13)),
+                             modal=money, low=number, high=number) for m in mandis[-PRICE_MANDIS:]),
+        "line": t("sms.price.line.old", mandi=mandis[-1], date=_longest(t.date(date(2026, month, 28))
+                                                                        for month in range(1, 13)),
+                  modal=money, low=number, high=number),
         "choices": _longest([
             ", ".join(f"{n} {p.name_in(locale, latin=latin)} {t.money(p.price_minor // 100)}"
                       for n, p in enumerate(plans, 1)),

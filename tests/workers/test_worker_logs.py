@@ -28,7 +28,7 @@ def env(tmp_path):
     env = {**clean, "VAR_DIR": str(tmp_path / "var"), "CELERY_BROKER_URL": BROKER_URL}
     broker = redis.Redis.from_url(BROKER_URL)
     broker.flushdb()
-    for step in (["db", "upgrade"], ["seed"]):  # the demo seed registers DLT templates
+    for step in (["db", "upgrade"], ["seed", "--demo"]):  # the demo seed registers DLT templates
         assert subprocess.run([KHETI, *step], env=env, capture_output=True, timeout=120).returncode == 0
     yield env
     broker.flushdb()

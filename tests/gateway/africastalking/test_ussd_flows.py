@@ -143,10 +143,10 @@ def test_mandi_prices_of_the_farmers_own_crop_at_the_nearest_mandis(locale, ussd
     T = texts(locale, latin=True)
     phone = walk(ussd(), [(None, ""), ("2", ["1 " + crop("soybean", locale), "2 " + crop("onion", locale)])])
     screen = phone.press("2")
-    assert T("prices.title", crop=crop("onion", locale), date=T.date(SEED_DAY)) in screen
-    lines = screen.splitlines()[1:4]
-    assert lines[0].startswith("Lasalgaon: Rs ") or lines[0].startswith("Pimpalgaon")  # Nashik's own mandis
-    assert all("Rs " in line and "(" in line for line in lines)
+    assert T("prices.title", crop=crop("onion", locale)) in screen
+    lines = screen.splitlines()[1:3]
+    assert lines[0].startswith(("Lasalgaon, ", "Pimpalgaon"))  # Nashik's own mandis
+    assert all("Rs " in line and "(" in line and f", {T('prices.today')}: " in line for line in lines)  # dated
 
 
 def test_prices_for_a_crop_nobody_reported(ussd, register_farmer, db):
