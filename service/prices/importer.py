@@ -60,8 +60,11 @@ def store(db: Session, records: list[Record], problems: list[Problem] = (), *, r
             continue
         key = (crop_ids[crop.code], mandi_id, record.day, crop.variety)
         if key in accepted:
-            report.skip("repeated", record.where, f"{record.commodity} {record.variety} at {record.market} on "
-                        f"{record.day} is also {accepted[key].where}")
+            kept, other = accepted[key], record
+            if _fair_average(record) and not _fair_average(kept):  # FAQ wins whichever came first: no flip-flop
+                accepted[key], kept, other = record, record, kept
+            report.skip("repeated", other.where, f"{other.commodity} {other.variety} ({other.grade or 'no grade'}) "
+                        f"at {other.market} on {other.day} is also {kept.where}")
             continue
         accepted[key] = record
     report.new_mandis += places.new_mandis
@@ -69,6 +72,12 @@ def store(db: Session, records: list[Record], problems: list[Problem] = (), *, r
     if accepted:
         _write(db, accepted, report, now)
     return report
+
+
+def _fair_average(record: Record) -> bool:
+    """Graded FAQ (fair average quality), the grade a mandi's quoted price means: kept over another grade of the
+    same variety, so the row does not change with the order the API sends them in."""
+    return record.grade.strip().upper() == "FAQ"
 
 
 def _judged(record: Record) -> str | None:

@@ -167,6 +167,21 @@ def test_a_yard_of_its_own_is_a_new_mandi_not_a_misspelling(service, prices_db):
     assert dict(report.skipped) == {"repeated": 1}  # "Indore APMC" is Indore
 
 
+@pytest.mark.parametrize("grades", [("Non-FAQ", "FAQ"), ("FAQ", "Non-FAQ")])
+def test_of_two_grades_of_one_variety_the_fair_average_quality_is_kept_whatever_the_order(service, prices_db,
+                                                                                         grades):
+    answer = recorded("maharashtra_page1.json")
+    onion = answer["records"][0]
+    prices = {"FAQ": ("1500", "2300", "2000"), "Non-FAQ": ("800", "1200", "1000")}
+    answer["records"] = [dict(onion, grade=grade, min_price=prices[grade][0], max_price=prices[grade][1],
+                              modal_price=prices[grade][2]) for grade in grades]
+    report = import_text(service, json.dumps(answer), name="grades.json")
+    assert dict(report.skipped) == {"repeated": 1}
+    with prices_db() as db:
+        [modal] = db.scalars(select(MarketPrice.modal_price).where(MarketPrice.source == "agmarknet")).all()
+    assert modal == 2000
+
+
 def _onions(*places):
     answer = recorded("maharashtra_page1.json")
     onion = answer["records"][0]
