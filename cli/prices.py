@@ -1,5 +1,6 @@
 """`kheti prices fetch` and `kheti prices import FILE`: Agmarknet's mandi prices into the database, by hand (the
-daily job does the fetch by itself when PRICE_PROVIDER=agmarknet). Each ends with its report: read, stored,
+daily job does the fetch by itself when PRICE_PROVIDER=agmarknet); `kheti prices check-alerts`: the price alerts
+checked now (every import does it). Each ends with its report: read, stored,
 updated, skipped by reason, new mandis. Exit status 1 when the prices could not be had at all."""
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import click
 
 from cli.common import open_service, with_settings
+from service.prices import alerts
 from service.prices.agmarknet import AgmarknetError
 from service.prices.records import FileProblem
 from service.prices.report import Report
@@ -69,6 +71,16 @@ def import_prices(settings: Settings, path: Path, state: str | None, dry_run: bo
     except (FileProblem, ImportBusy) as exc:
         raise click.ClickException(f"{path.name}: {exc}")
     _show(report)
+
+
+@prices.command("check-alerts")
+@with_settings
+def check_alerts(settings: Settings):
+    """Check every active price alert against the newest prices now and send what has crossed (each import does)."""
+    service, _ = open_service(settings)
+    checked = alerts.check(service, alerts.local_today(service))
+    click.echo(f"{checked.alerts} alerts checked: {checked.sent} SMS queued, {checked.armed} armed again"
+               + "".join(f", {n} not sent ({why})" for why, n in checked.skipped.items()))
 
 
 def _show(report: Report) -> None:

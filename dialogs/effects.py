@@ -4,6 +4,7 @@ commits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -81,5 +82,26 @@ class AnswerHeard:
     ticket: str
 
 
+@dataclass(frozen=True)
+class SetPriceAlert:
+    """SMS the farmer when the crop's modal price at the mandi (or, with none, at the three mandis nearest the
+    district) crosses `amount`. `armed` is False when it is already past it: the next crossing counts."""
+    farmer_id: int
+    crop: str
+    mandi_id: int | None
+    district_id: int | None
+    direction: str  # above | below
+    amount: int
+    channel: str
+    expires_on: date  # as the farmer was told
+    armed: bool = True
+
+
+@dataclass(frozen=True)
+class CancelPriceAlerts:
+    farmer_id: int
+    alert_ids: tuple[int, ...]  # only the farmer's own are cancelled
+
+
 Effect = (RegisterFarmer | UpdateFarmer | EraseFarmer | ForgetNumber | CreateExpertRequest | SendSms | StartPayment
-          | AnswerHeard)
+          | AnswerHeard | SetPriceAlert | CancelPriceAlerts)

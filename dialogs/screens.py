@@ -53,6 +53,7 @@ class Choice:
     target: str | None = None
     action: Callable[["Ctx", Any], Outcome | None] | None = None
     translate: bool = True
+    channels: tuple[str, ...] = ()  # offered only on these channels (none: on every one)
 
 
 Choices = tuple[Choice, ...] | Callable[["Ctx"], list[Choice]]
@@ -75,6 +76,10 @@ class Screen:
 
     def handle(self, ctx: "Ctx", text: str) -> Outcome:
         raise NotImplementedError
+
+
+def _offered(ctx: "Ctx", choices) -> list[Choice]:
+    return [c for c in choices if not c.channels or ctx.event.channel in c.channels]
 
 
 def _numbered(ctx: "Ctx", choices: list[Choice]) -> tuple[Option, ...]:
@@ -111,6 +116,7 @@ class Menu(Screen):
     multi: bool = False  # tick several (answers[store] is a list), then DONE_KEY
     done_label: str = N_("nav.done")
     exits_also: tuple[str, ...] = ()  # targets an action may return
+    empty: str | None = None  # message id shown instead of the title when there is nothing to choose
 
     def exits(self) -> set[str]:
         fixed = self.choices if isinstance(self.choices, tuple) else ()
@@ -119,16 +125,18 @@ class Menu(Screen):
     def keys(self) -> set[str]:
         fixed = self.choices if isinstance(self.choices, tuple) else ()
         keys = {self.title} | {c.label for c in fixed if c.translate} | set(self.uses)
-        return keys | ({self.done_label} if self.multi else set())
+        return keys | ({self.done_label} if self.multi else set()) | ({self.empty} if self.empty else set())
 
     def options(self, ctx: "Ctx") -> list[Choice]:
         picked = ctx.session.answers.get("_pick")
         if picked is not None:  # a typed search found several: choose among those
             return [Choice(label, value, translate=False) for label, value in picked]
-        return list(self.choices) if isinstance(self.choices, tuple) else self.choices(ctx)
+        return _offered(ctx, self.choices) if isinstance(self.choices, tuple) else self.choices(ctx)
 
     def view(self, ctx: "Ctx") -> View:
         choices = self.options(ctx)
+        if not choices and self.empty:
+            return View(lines=(ctx.t(self.empty),))
         options = _numbered(ctx, choices)
         if self.multi:
             chosen = set(ctx.session.answers.get(self.store, []))
@@ -179,6 +187,7 @@ class Menu(Screen):
 @dataclass(frozen=True)
 class Ask(Screen):
     prompt: str = ""
+    prompt_params: Callable[["Ctx"], dict] | None = None
     store: str = ""
     parse: Callable[["Ctx", str], Any] = lambda ctx, text: text
     target: str = ""
@@ -196,7 +205,8 @@ class Ask(Screen):
         return {self.prompt} | set(self.uses) | ({self.recorded_as} if self.recorded_as else set())
 
     def view(self, ctx: "Ctx") -> View:
-        return View(lines=(ctx.t(self.prompt),), asks="recording" if self.record else "text")
+        params = self.prompt_params(ctx) if self.prompt_params else {}
+        return View(lines=(ctx.t(self.prompt, **params),), asks="recording" if self.record else "text")
 
     def handle(self, ctx: "Ctx", text: str) -> Outcome:
         if ctx.event.recording_url and self.recorded_as:
@@ -224,10 +234,10 @@ class Info(Screen):
         return {c.label for c in self.choices} | set(self.uses)
 
     def view(self, ctx: "Ctx") -> View:
-        return View(lines=tuple(self.body(ctx)), options=_numbered(ctx, list(self.choices)))
+        return View(lines=tuple(self.body(ctx)), options=_numbered(ctx, _offered(ctx, self.choices)))
 
     def handle(self, ctx: "Ctx", text: str) -> Outcome:
-        choice = _pick(list(self.choices), text)
+        choice = _pick(_offered(ctx, self.choices), text)
         if choice is None:
             return Stay(N_("error.invalid_option"))
         return _then(ctx, (choice.action,), choice.value, choice.target)

@@ -53,6 +53,19 @@ class MandiPrice:
 
 
 @dataclass(frozen=True)
+class PriceAlertInfo:
+    """A farmer's active price alert: SMS when `crop`'s modal price at `mandi` (or, without one, at the three mandis
+    nearest `district`) goes above or falls below `amount` rupees a quintal."""
+    id: int
+    crop: str
+    mandi: Named | None
+    district: Named | None
+    direction: str  # above | below
+    amount: int
+    expires_on: date
+
+
+@dataclass(frozen=True)
 class PlanInfo(Named):
     price_minor: int = 0
     currency: str = "INR"
@@ -97,4 +110,7 @@ class FarmServices(Protocol):
     def district_named(self, name: str, prefer_state: int | None = None, text: str = "") -> Named | None: ...
     def crops_in(self, text: str) -> list[str]: ...
     def latest_payment(self, farmer_id: int) -> tuple[int, PlanInfo, str] | None: ...
+    def price_alerts(self, farmer_id: int) -> list[PriceAlertInfo]: ...  # active ones, oldest first
+    def find_mandis(self, text: str) -> list[Named]: ...  # mandis named so ("lasalgaon", "लासलगाव")
+    def price_at(self, crop: str, mandi_id: int) -> MandiPrice | None: ...  # the latest, distance 0
     def waiting_answer(self, farmer_id: int) -> ExpertAnswer | None: ...

@@ -1,11 +1,12 @@
 """Changes to farmers that several channels make: registering, updating crops, erasing on withdrawal of consent."""
 from __future__ import annotations
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from farmdb.models import (
-    CallLog, Crop, ExpertRequest, Farmer, FarmerCrop, InboundMessage, OutboundMessage, Payment, UssdSession,
+    CallLog, Crop, ExpertRequest, Farmer, FarmerCrop, InboundMessage, OutboundMessage, Payment, PriceAlert,
+    UssdSession,
 )
 from farmdb.types import utcnow
 
@@ -61,6 +62,7 @@ def erase(db: Session, farmer: Farmer, *, channel: str, notice: str) -> list[str
                                      Payment.link_url.is_(None))
                .values(status="failed", failure_reason=WITHDRAWN))  # no link made yet, and nobody to send it to
     db.execute(update(Payment).where(Payment.farmer_id == theirs).values(farmer_id=None))
+    db.execute(delete(PriceAlert).where(PriceAlert.farmer_id == theirs))  # what they watched, and for how much
     db.delete(farmer)
     db.flush()
     return call_ids

@@ -19,9 +19,13 @@ SMS_MESSAGE = re.compile(r"sms\.(?!price\.line(?:\.old)?$|payment\.(?:paid|pendi
 # How many {#var#} (30 characters each) a placeholder needs; names not listed take one.
 PLACEHOLDER_WIDTH = {"answer": 16, "text": 12, "lines": 7, "choices": 5, "hint": 4, "url": 3, "advice": 12, "line": 3,
                      "district": 2, "plan": 2, "crop": 2, "stage": 2, "notice": 2, "name": 2, "grievance": 2,
-                     "status": 2, "end": 1, "date": 1, "ref": 1, "hours": 1}
+                     "status": 2, "end": 1, "date": 1, "ref": 1, "hours": 1, "now": 3,
+                     "place": 2, "alerts": 13}
 # Weather alerts are part of the service the farmer registered for and cannot wait for 10:00: service implicit.
-CATEGORY_OF = {"broadcast.": "service_explicit", "advice.stage_sms": "service_explicit"}
+# A price alert is a message the farmer asked for, sent when it comes true: service explicit, so it waits for the
+# send window (an import late at night sends in the morning) and a farmer who sent STOP does not get it.
+CATEGORY_OF = {"broadcast.": "service_explicit", "advice.stage_sms": "service_explicit",
+               "alert.price_": "service_explicit"}
 
 
 def category_of(message_id: str) -> str:

@@ -1,8 +1,10 @@
 """Reading one farmer's message: intent with a confidence, and the crop, district and language it names.
 
-Keywords take a fast exact path first (STOP, START, HELP, PRICE <crop>, WEATHER <district>, LANG HI); everything
-else goes to the model. Below CONFIDENCE_FLOOR the intent is reported as it is, and the caller answers with help
-and examples rather than guess.
+Keywords take a fast exact path first (STOP, START, HELP, PRICE <crop>, WEATHER <district>, LANG HI, ALERT <crop>
+<price>); everything else goes to the model. A message that is only a crop, a price and perhaps a place ("onion 2000
+lasalgaon") also carries the price alert it may be (nlu.alert_words): the caller, who can look the place up, decides.
+Below CONFIDENCE_FLOOR the intent is reported as it is, and the caller answers with help and examples rather than
+guess.
 """
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from nlu import lexicon
+from nlu import alert_words, lexicon
+from nlu.alert_words import AlertWords
 from nlu.model import features, load_or_train
 from nlu.transliterate import has_devanagari
 
@@ -35,6 +38,7 @@ class Parse:
     entities: dict = field(default_factory=dict)
     language: str = "hi"  # the language the message is written in, for replying to someone we do not know
     keyword: bool = False
+    alert: AlertWords | None = None  # the price alert the message asks for, if it reads as one
 
     @property
     def confident(self) -> bool:
@@ -56,13 +60,18 @@ class Parser:
         language = detect_language(text)
         if not re.search(r"[\w\u0900-\u097f]", text):
             return Parse(text, "help", 0.0, _entities(None, None, None), language)
+        alert = alert_words.read(text, self._crop_words(text))
+        if alert and alert.keyword:
+            return Parse(text, "price_alert", 1.0, self._entities(text, "price_alert", language), language,
+                         keyword=True, alert=alert)
         keyword = self._keyword(text, language)
         if keyword:
             return keyword
         probabilities = self.model.predict_proba([features(text)])[0]
         best = int(probabilities.argmax())
         intent = self.model.classes_[best]
-        return Parse(text, intent, float(probabilities[best]), self._entities(text, intent, language), language)
+        return Parse(text, intent, float(probabilities[best]), self._entities(text, intent, language), language,
+                     alert=alert)
 
     def _entities(self, text: str, intent: str, language: str) -> dict:
         # A word that is exactly a district ("satara") is a place, not a crop it merely resembles ("santra");
@@ -73,6 +82,16 @@ class Parser:
         place = [m for m in places if m.score == 100 or m.start not in taken]
         wanted = lexicon.language_in(text, language) if intent == "change_language" else None
         return _entities(crop[0].value if crop else None, place[0].value if place else None, wanted)
+
+    def _crop_words(self, text: str) -> set[int]:
+        """Which of the alert reader's words name a crop: each word on its own ("kanda", "2,500" is none), and two
+        words that only together are one ("sugar cane", "pigeon pea")."""
+        words = alert_words.words_of(text)
+        found = {i for i, word in enumerate(words) if not word[:1].isdigit() and self.crops.find(word)}
+        for i in range(len(words) - 1):
+            if not {i, i + 1} & found and self.crops.find(f"{words[i]} {words[i + 1]}"):
+                found |= {i, i + 1}
+        return found
 
     def _keyword(self, text: str, language: str) -> Parse | None:
         words = text.split()

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, bindparam, select
 
 from dialogs.model import Profile
 from dialogs.services import (
-    CropInfo, DayWeather, ExpertAnswer, Layout, MandiPrice, Named, PlanInfo, ServiceUnavailable,
+    CropInfo, DayWeather, ExpertAnswer, Layout, MandiPrice, Named, PlanInfo, PriceAlertInfo, ServiceUnavailable,
 )
-from farmdb.models import ExpertRequest, Farmer, FarmerCrop, MarketPrice, Payment
+from farmdb.models import ExpertRequest, Farmer, FarmerCrop, MarketPrice, Payment, PriceAlert
 from farmdb.models.catalogue import stage_on
 from farmdb.types import utcnow
 from nlu.lexicon import crops as crop_lexicon
@@ -46,6 +46,13 @@ WAITING_ANSWER_QUERY = (
     .where(ExpertRequest.farmer_id == bindparam("farmer_id"), ExpertRequest.answer.is_not(None),
            ExpertRequest.answer_heard_at.is_(None), ExpertRequest.answered_at >= bindparam("since"))
     .order_by(ExpertRequest.answered_at.desc()).limit(1)
+)
+PRICE_ALERTS_QUERY = (
+    select(PriceAlert.id, PriceAlert.crop_id, PriceAlert.mandi_id, PriceAlert.district_id, PriceAlert.direction,
+           PriceAlert.amount, PriceAlert.expires_on)
+    .where(PriceAlert.farmer_id == bindparam("farmer_id"), PriceAlert.cancelled_at.is_(None),
+           PriceAlert.expires_on >= bindparam("today"))
+    .order_by(PriceAlert.id)
 )
 LATEST_PRICES_QUERY = (
     select(MarketPrice.mandi_id, MarketPrice.price_date, MarketPrice.min_price, MarketPrice.max_price,
@@ -164,6 +171,28 @@ class DialogServices:
         generation = next(self._generations)
         self._price_cache[crop_id] = (today, time.monotonic(), version, generation, latest)
         return generation, latest
+
+    def price_at(self, crop: str, mandi_id: int) -> MandiPrice | None:
+        ref = self._ref
+        crop_id = ref.crop_ids.get(crop)
+        latest = self._latest_prices(crop_id)[1].get(mandi_id) if crop_id else None
+        if latest is None or mandi_id not in ref.mandis:
+            return None
+        day, low, high, modal = latest
+        return MandiPrice(ref.mandis[mandi_id][0], day, low, high, modal, 0.0)
+
+    def find_mandis(self, text: str) -> list[Named]:
+        return self._ref.find_mandis(text)
+
+    def price_alerts(self, farmer_id: int) -> list[PriceAlertInfo]:
+        ref = self._ref
+        rows = read_once(self._reads, PRICE_ALERTS_QUERY, {"farmer_id": farmer_id, "today": self.today()})
+        if any(r.mandi_id and r.mandi_id not in ref.mandis for r in rows):  # at a mandi an import has just created
+            ref = self._reference.fresh(NEW_MANDI_RELOAD_S)
+        return [PriceAlertInfo(r.id, ref.crop_codes.get(r.crop_id, "?"),
+                               ref.mandis[r.mandi_id][0] if r.mandi_id in ref.mandis else None,
+                               ref.districts.get(r.district_id), r.direction, r.amount, r.expires_on)
+                for r in rows if r.crop_id in ref.crop_codes]
 
     def advisory(self, crop: str, stage: str, state_id: int | None) -> dict[str, str] | None:
         advisories = self._ref.advisories

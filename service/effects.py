@@ -12,6 +12,7 @@ from dialogs import effects as fx
 from farmdb import farmers
 from farmdb.models import Crop, ExpertRequest, Farmer, Plan
 from farmdb.types import utcnow
+from service.prices import alerts as price_alerts
 from service.context import Service
 from service.outbox import queue_sms
 from service.payments import start_payment
@@ -100,6 +101,14 @@ def _answer_heard(service: Service, db: Session, e: fx.AnswerHeard) -> None:
                .values(answer_heard_at=utcnow()))
 
 
+def _set_price_alert(service: Service, db: Session, e: fx.SetPriceAlert) -> None:
+    price_alerts.set_alert(db, e)
+
+
+def _cancel_price_alerts(service: Service, db: Session, e: fx.CancelPriceAlerts) -> None:
+    price_alerts.cancel(db, e.farmer_id, e.alert_ids)
+
+
 _HANDLERS = {
     fx.RegisterFarmer: _register,
     fx.UpdateFarmer: _update,
@@ -109,4 +118,6 @@ _HANDLERS = {
     fx.SendSms: _send_sms,
     fx.StartPayment: _start_payment,
     fx.AnswerHeard: _answer_heard,
+    fx.SetPriceAlert: _set_price_alert,
+    fx.CancelPriceAlerts: _cancel_price_alerts,
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import heapq
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -15,7 +15,7 @@ from farmdb import districts as district_rows, farmers as farmer_rows
 from farmdb.db import after_commit
 from farmdb.models import (
     CallLog, ConsentEvent, Crop, District, ExpertRequest, Farmer, FarmerCrop, InboundMessage, OutboundMessage,
-    Payment, Subscription, UssdSession,
+    Payment, PriceAlert, Subscription, UssdSession,
 )
 from farmdb.phones import InvalidPhoneNumber, to_e164
 from locales.languages import CODES
@@ -99,12 +99,34 @@ def timeline(db: Session, farmer: Farmer, *, page: int = 1, per_page: int = 25) 
         [Event(p.created_at, "payment", f"{p.amount_minor / 100:.2f} {p.currency} {p.purpose}", p.status,
                p.provider_ref) for p in db.scalars(select(Payment).where(Payment.farmer_id == farmer.id)
                                                    .order_by(Payment.created_at.desc()).limit(wanted))],
+        *_price_alerts(db, farmer, wanted),
         [Event(c.at, "consent", f"{c.action} ({c.channel})", c.action, c.notice) for c in db.scalars(
             select(ConsentEvent).where(ConsentEvent.farmer_id == farmer.id)
             .order_by(ConsentEvent.at.desc()).limit(wanted))],
     ]
     merged = heapq.merge(*sources, key=lambda e: e.at, reverse=True)
     return list(merged)[(page - 1) * per_page:wanted]
+
+
+def _price_alerts(db: Session, farmer: Farmer, wanted: int) -> list[list[Event]]:
+    """Each alert when it was set (with how often it has fired) and, apart, when it was cancelled; the SMS it sent
+    are among the messages."""
+    alerts = db.scalars(select(PriceAlert).options(joinedload(PriceAlert.crop), joinedload(PriceAlert.mandi),
+                                                   joinedload(PriceAlert.district))
+                        .where(PriceAlert.farmer_id == farmer.id).order_by(PriceAlert.created_at.desc())
+                        .limit(wanted)).all()
+    today = datetime.now(timezone.utc).date()
+
+    def what(a: PriceAlert) -> str:
+        where = a.mandi.name if a.mandi else f"the 3 mandis nearest {a.district.name if a.district else '?'}"
+        return f"{a.crop.code} {a.direction} Rs {a.amount:,}/quintal at {where} (by {a.channel}, till {a.expires_on})"
+
+    def status(a: PriceAlert) -> str:
+        state = "cancelled" if a.cancelled_at else "expired" if a.expires_on < today else "active"
+        return f"{state}, sent {a.times_sent}x" if a.times_sent else state
+    cancelled = sorted((a for a in alerts if a.cancelled_at), key=lambda a: a.cancelled_at, reverse=True)
+    return [[Event(a.created_at, "price_alert", what(a), status(a)) for a in alerts],
+            [Event(a.cancelled_at, "price_alert", f"cancelled: {what(a)}", "cancelled") for a in cancelled]]
 
 
 def consent_history(db: Session, farmer: Farmer) -> list[ConsentEvent]:

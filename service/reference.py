@@ -124,6 +124,7 @@ class ReferenceData:
 
         self.state_matcher = NameMatcher({s.id: _spellings(s.names, s.romanised, []) for s in states})
         self.district_matcher = NameMatcher({d.id: _spellings(d.names, d.romanised, d.spellings) for d in districts})
+        self.mandi_matcher = NameMatcher({m.id: _spellings(m.names, m.romanised, [m.name]) for m in mandis})
         self._loaded_at = time.monotonic()
 
     def find_states(self, text: str) -> list[Named]:
@@ -132,6 +133,9 @@ class ReferenceData:
 
     def find_districts_anywhere(self, text: str) -> list[Place]:
         return [self.districts[k] for k in self.district_matcher.find(text)]
+
+    def find_mandis(self, text: str) -> list[Named]:
+        return [self.mandis[k][0] for k in self.mandi_matcher.find(text)]
 
     def find_districts(self, state_id: int, text: str) -> list[Place]:
         allowed = {d.key for d in self.districts_by_state.get(state_id, [])}

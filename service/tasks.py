@@ -11,8 +11,9 @@ SEND_PAYMENT_LINK = "workers.payments.send_payment_link"
 DISPATCH_BROADCAST = "workers.broadcasts.dispatch_broadcast"
 CALL_BACK = "workers.calls.call_back"
 IMPORT_FARMERS = "workers.farmers.import_farmers"
+CHECK_PRICE_ALERTS = "workers.prices.check_price_alerts"
 # Whoever runs tasks must know all of these.
-NAMES = (SEND_SMS, SEND_PAYMENT_LINK, DISPATCH_BROADCAST, CALL_BACK, IMPORT_FARMERS)
+NAMES = (SEND_SMS, SEND_PAYMENT_LINK, DISPATCH_BROADCAST, CALL_BACK, IMPORT_FARMERS, CHECK_PRICE_ALERTS)
 
 Enqueue = Callable[[str, tuple], None]  # (task name, arguments): hand one task to whoever runs them
 
@@ -43,3 +44,6 @@ class Tasks:
 
     def import_farmers(self, token: str) -> None:
         self._enqueue(IMPORT_FARMERS, (token,))
+
+    def check_price_alerts(self) -> None:
+        self._enqueue(CHECK_PRICE_ALERTS, ())

@@ -31,7 +31,7 @@ from workers.app import WorkerApp, boot
 SEED_DAY = date(2026, 7, 15)
 
 # Tables a test may write to; reference tables (states, crops, ...) stay as seeded.
-MUTABLE_TABLES = ("consent_events", "farmer_crops", "subscriptions", "payment_events", "payments",
+MUTABLE_TABLES = ("price_alerts", "consent_events", "farmer_crops", "subscriptions", "payment_events", "payments",
                   "expert_requests", "inbound_messages", "outbound_messages", "broadcasts", "call_logs", "farmers",
                   "api_keys", "operators", "ussd_sessions")
 TEST_SECRET_KEY = "test-only-secret-key-" + "x" * 32

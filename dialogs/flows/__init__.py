@@ -5,10 +5,10 @@ from functools import lru_cache
 
 from dialogs.dialog import Dialog
 from dialogs.flows import (
-    account, advice, expert, main_menu, pest, prices, registration, resume, subscribe, weather,
+    account, advice, expert, main_menu, pest, price_alerts, prices, registration, resume, subscribe, weather,
 )
 
-FLOWS = (registration, main_menu, weather, prices, advice, pest, expert, account, subscribe, resume)
+FLOWS = (registration, main_menu, weather, prices, price_alerts, advice, pest, expert, account, subscribe, resume)
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dialogs.context import Ctx
 from dialogs.flows.common import crop_choices, crop_name, label
-from dialogs.screens import Info, Menu
+from dialogs.screens import Choice, Info, Menu
 from dialogs.services import FarmServices, MandiPrice
 from dialogs.texts import N_, Phrase, Texts
 
@@ -44,6 +44,10 @@ def price_lines(ctx: Ctx) -> list[str]:
 
 SCREENS = [
     Menu("prices_crop", title=N_("prices.crop.title"), choices=crop_choices, store="crop", target="prices"),
-    Info("prices", body=price_lines, uses=(N_("prices.none"), N_("prices.title"), N_("prices.line"),
+    # Price alerts are set by USSD (and SMS): on a call a spoken price is too easily misheard.
+    Info("prices", body=price_lines, choices=(
+        Choice(N_("prices.alert.set"), target="alert_mandi", channels=("ussd",)),
+        Choice(N_("prices.alert.mine"), target="alerts", channels=("ussd",)),
+    ), uses=(N_("prices.none"), N_("prices.title"), N_("prices.line"),
                                           N_("prices.line.old"), N_("prices.far"), N_("prices.today"))),
 ]

@@ -11,19 +11,19 @@ from __future__ import annotations
 from dialogs.effects import Effect
 from dialogs.model import Profile
 from dialogs.services import FarmServices
-from dialogs.sms import keywords, questions, registration, requests
+from dialogs.sms import alerts, keywords, questions, registration, requests
 from dialogs.sms.turn import Chat, Message, NotAnAnswer, Turn, fit
 from dialogs.texts import N_
 
 __all__ = ["Chat", "Message", "fit", "reply"]
 
-NEEDS_REGISTRATION = {"pest_disease", "expert_callback", "subscribe", "payment_status"}
+NEEDS_REGISTRATION = {"pest_disease", "expert_callback", "subscribe", "payment_status", "price_alert"}
 
 STEPS = {**keywords.STEPS, **registration.STEPS, **questions.STEPS, **requests.STEPS}
 INTENTS = {"weather": questions.weather, "market_price": questions.price, "crop_advisory": questions.advice,
            "pest_disease": requests.pest, "register": registration.register, "subscribe": requests.subscribe,
            "opt_out": keywords.optout_hint, "help": keywords.help_, "expert_callback": requests.callback,
-           "change_language": questions.language, "payment_status": questions.payment}
+           "change_language": questions.language, "payment_status": questions.payment, "price_alert": alerts.alert}
 
 
 def reply(message: Message, profile: Profile | None, chat: Chat, services: FarmServices
@@ -51,6 +51,10 @@ def _answer(turn: Turn) -> str | None:
             turn.forget_step()
         else:
             return _step(turn)
+    if parse.alert and not parse.keyword and profile:  # "onion 2000 lasalgaon": an alert, if the place is known
+        text = alerts.set_alert(turn, parse.alert, strict=False)
+        if text is not None:
+            return text
     if not parse.confident:
         return turn.say(N_("sms.not_understood"))
     if parse.intent in NEEDS_REGISTRATION and not profile:

@@ -1,4 +1,5 @@
 """All models, importable from one place: `from farmdb.models import Farmer`."""
+from farmdb.models.alerts import PriceAlert
 from farmdb.models.base import Base
 from farmdb.models.calls import CallLog
 from farmdb.models.catalogue import Advisory, Crop, District, Mandi, MarketPrice, State, WeatherForecast
@@ -11,5 +12,6 @@ from farmdb.models.requests import ExpertRequest
 __all__ = [
     "Advisory", "ApiKey", "AuditEvent", "Base", "Broadcast", "CallLog", "ConsentEvent", "Crop", "District",
     "DltTemplate", "ExpertRequest", "Farmer", "FarmerCrop", "InboundMessage", "Mandi", "MarketPrice", "Operator",
-    "OutboundMessage", "Payment", "PaymentEvent", "Plan", "State", "Subscription", "UssdSession", "WeatherForecast",
+    "OutboundMessage", "Payment", "PaymentEvent", "Plan", "PriceAlert", "State", "Subscription", "UssdSession",
+    "WeatherForecast",
 ]

@@ -1,5 +1,6 @@
 """One price import from start to end, the same for `kheti prices fetch`, `kheti prices import` and the daily job:
-read (the API or a file), store in one transaction, and once it has committed tell every process (freshness.bump).
+read (the API or a file), store in one transaction, and once it has committed tell every process (freshness.bump)
+and have the price alerts checked (service.prices.alerts).
 Two imports at once would race for the same rows: a lock in Redis lets one run at a time."""
 from __future__ import annotations
 
@@ -61,6 +62,8 @@ def _store(service: Service, records, problems, report: Report) -> Report:
             return report
         if report.stored or report.updated or report.demo_replaced:
             after_commit(db, lambda: freshness.bump(backends.redis))
+            if service.tasks.attached:
+                after_commit(db, service.tasks.check_price_alerts)
         transaction.commit()
     return report
 

@@ -65,3 +65,26 @@ def test_a_refused_key_is_one_line(kheti):
     assert result.exit_code == 1
     assert result.output == ("Error: data.gov.in refused AGMARKNET_API_KEY (HTTP 403: Invalid API key): check the "
                              "key on data.gov.in (My Account)\n")
+
+
+def test_check_alerts_says_what_it_checked_and_sent(kheti, register_farmer, sessions, monkeypatch):
+    """An alert set at Lasalgaon for onion above 2,000; the recorded day has it at 2,300."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from farmdb.models import Crop, Mandi, PriceAlert
+    from service.prices import alerts
+
+    day = date(2026, 12, 4)
+    monkeypatch.setattr(alerts, "local_today", lambda _service: day)
+    farmer = register_farmer(locale="hi")
+    with sessions() as db, db.begin():
+        db.add(PriceAlert(farmer_id=farmer, crop_id=db.scalar(select(Crop.id).where(Crop.code == "onion")),
+                          mandi_id=db.scalar(select(Mandi.id).where(Mandi.name == "Lasalgaon")), direction="above",
+                          amount=2000, channel="sms", expires_on=day + timedelta(days=90), armed=True, times_sent=0))
+    assert kheti("prices", "check-alerts").output == "1 alerts checked: 0 SMS queued, 0 armed again\n"
+    kheti("prices", "import", str(DATA / "maharashtra_page1.json"))  # checks them itself, in-process
+    with sessions() as db:
+        assert db.scalar(select(PriceAlert.times_sent)) == 1
+    assert kheti("prices", "check-alerts").output == "1 alerts checked: 0 SMS queued, 0 armed again\n"  # sent once

@@ -3,10 +3,11 @@ a few districts, wheat and onion with their stages, a mandi's prices, one plan, 
 HTTP: the engine and the SMS dialog run on it exactly as on the real services."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from dialogs.model import Profile
-from dialogs.services import CropInfo, DayWeather, ExpertAnswer, MandiPrice, Named, PlanInfo
+from dialogs.services import CropInfo, DayWeather, ExpertAnswer, MandiPrice, Named, PlanInfo, PriceAlertInfo
 from dialogs.ussd import UssdLayout
 
 TODAY = date(2026, 7, 15)
@@ -37,9 +38,11 @@ class Farm:
     grievance_contact = "1800-000-0000"
     price_stale_days = 3
 
-    def __init__(self, *, farmer: Profile | None = FARMER, layout=UssdLayout(), prices: dict | None = None):
+    def __init__(self, *, farmer: Profile | None = FARMER, layout=UssdLayout(), prices: dict | None = None,
+                 alerts: list[PriceAlertInfo] = ()):
         self.farmer, self.layout = farmer, layout
         self._prices = PRICES if prices is None else prices
+        self.alerts = list(alerts)  # the farmer's active price alerts, oldest first
         self.tickets = iter(range(4_200_001, 4_300_000))
         self.answers: dict[int, ExpertAnswer] = {}  # farmer id -> an expert's answer not yet heard
 
@@ -101,6 +104,15 @@ class Farm:
 
     def crops_in(self, text):
         return [c.key for c in self.crops() if c.key in text.lower() or c.romanised.get("hi", "").lower() in text.lower()]
+
+    def price_alerts(self, farmer_id):
+        return list(self.alerts)
+
+    def find_mandis(self, text):
+        return [m for m in (LASALGAON, INDORE) if text.strip().lower() in (m.names["en"].lower(), m.names["mr"])]
+
+    def price_at(self, crop, mandi_id):
+        return next((replace(p, distance_km=0.0) for p in self._prices.get(crop, []) if p.mandi.key == mandi_id), None)
 
     def latest_payment(self, farmer_id):
         return (9900, PLAN, "pending")

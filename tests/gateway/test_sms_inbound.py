@@ -381,3 +381,28 @@ def test_a_districts_old_name_still_finds_it(client, register_farmer, db, home, 
     at_sms(client, text)
     body = outbox(db)[0].body
     assert body.split(":")[0].endswith(f" {expected}"), body
+
+
+# Price alerts, through the real app into the database
+
+def test_price_alerts_are_set_listed_and_cancelled_by_sms(sms_app, register_farmer, db):
+    from farmdb.models import PriceAlert
+    register_farmer(locale="mr")
+    client = sms_app.test_client()
+    assert at_sms(client, "ALERT कांदा 2500 लासलगाव").status_code == 200
+    assert at_sms(client, "onion 1000 pimpalgaon baswant").status_code == 200  # no keyword: a mandi we know
+    db.rollback()
+    alerts = db.scalars(select(PriceAlert).order_by(PriceAlert.id)).all()
+    assert [(a.mandi.name, a.direction, a.amount, a.channel, a.cancelled_at) for a in alerts] == [
+        ("Lasalgaon", "above", 2500, "sms", None), ("Pimpalgaon Baswant", "below", 1000, "sms", None)]
+    replies = [m.body for m in outbox(db)]
+    assert replies[0].startswith("भाव अलर्ट लावला: कांदा (लासलगाव) भाव क्विंटलला ₹2,500 च्या वर गेला की SMS येईल")
+    assert replies[1].startswith("Bhav alert lavla: Kanda (Pimpalgaon Baswant) bhav quintalla Rs 1,000 chya khali")
+    at_sms(client, "alerts")
+    assert outbox(db)[-1].body.endswith("1) Kanda Rs 2,500 chya var, Lasalgaon; 2) Kanda Rs 1,000 chya khali, "
+                                        "Pimpalgaon Baswant")
+    at_sms(client, "ALERT CANCEL 1")
+    db.rollback()
+    assert [a.cancelled_at is not None for a in db.scalars(select(PriceAlert).order_by(PriceAlert.id))] == [True,
+                                                                                                         False]
+    assert all(m.status != "failed" for m in outbox(db))  # every reply matched its DLT template

@@ -155,6 +155,8 @@ def _worst_values(db, catalogue: str, settings) -> dict:
     from datetime import date
 
     from dialogs.flows.advice import STAGES
+    from dialogs.flows.price_alerts import MAX_ALERTS
+    from dialogs.sms.alerts import PLACE_SAID_MAX
     from dialogs.sms.questions import PRICE_MANDIS
     from dialogs.texts import texts
     from farmdb.models import Advisory, Crop, District, Mandi, Plan
@@ -166,6 +168,11 @@ def _worst_values(db, catalogue: str, settings) -> dict:
     districts = db.scalars(select(District)).all()
     mandis = sorted((m.name_in(locale, latin=latin) for m in db.scalars(select(Mandi))), key=len)[-3:]
     money, number = t.money(2_49_999), t.number(99_999)
+    known = _longest([*mandis, *(d.name_in(locale, latin=latin) for d in districts), t("alert.nearest")])
+    place = _longest([known, "W" * PLACE_SAID_MAX])  # a mandi, a district, or what the farmer typed
+    longest_date = _longest(t.date(date(2026, month, 28)) for month in range(1, 13))
+    alert = _longest(t(f"alert.line.{way}", crop=_longest(c.name_in(locale, latin=latin) for c in crops),
+                       amount=money, place=known) for way in ("above", "below"))
     shared = defaultdict(list)  # districts a name fits several of, offered by number with their state
     for d in districts:
         shared[d.names["en"].lower()].append(f"{d.names['en']} ({d.state.name})")
@@ -192,6 +199,9 @@ def _worst_values(db, catalogue: str, settings) -> dict:
         "line": t("sms.price.line.old", mandi=mandis[-1], date=_longest(t.date(date(2026, month, 28))
                                                                         for month in range(1, 13)),
                   modal=money, low=number, high=number),
+        "place": place, "mandi": mandis[-1], "count": str(MAX_ALERTS), "number": "99",
+        "now": t("alert.now.old", mandi=mandis[-1], date=longest_date, modal=money),
+        "alerts": "; ".join(f"{n}) {alert}" for n in range(1, MAX_ALERTS + 1)),
         "choices": _longest([
             ", ".join(f"{n} {p.name_in(locale, latin=latin)} {t.money(p.price_minor // 100)}"
                       for n, p in enumerate(plans, 1)),

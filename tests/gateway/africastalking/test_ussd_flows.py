@@ -317,3 +317,19 @@ def test_no_on_a_question_leads_home_without_a_way_back_into_it(ussd, register_f
     register_farmer()
     screen = walk(ussd(), [(None, ""), ("5", ""), ("2", "Namaste Asha")]).screen
     assert "0 Back" not in screen
+
+
+def test_a_price_alert_set_on_ussd_is_stored_and_listed(ussd, register_farmer, db):
+    from farmdb.models import PriceAlert
+    register_farmer()
+    phone = walk(ussd(), [(None, ""), ("2", ""), ("2", "Onion per quintal")])  # the farmer's onion prices
+    assert "Set a price alert" in phone.press("98")  # after three mandis' prices
+    mandi = phone.press(next(line.split()[0] for line in phone.screen.splitlines() if "Set a price alert" in line))
+    assert "Nearest 3 mandis" in mandi
+    assert "Type rupees" in phone.press("1")
+    saved = phone.press("4,000")
+    assert "We will SMS you when Onion (" in saved and "goes above Rs 4,000 a quintal" in saved
+    alert = db.scalars(select(PriceAlert)).one()
+    assert (alert.direction, alert.amount, alert.channel, alert.armed) == ("above", 4000, "ussd", True)
+    listed = phone.press("1")  # My price alerts
+    assert "1 Onion above Rs 4,000," in listed

@@ -12,6 +12,7 @@ from dialogs.encoding import GSM7, screen_units
 
 LATIN_NETWORK, UCS2_NETWORK = "40445", "40410"
 NEVER_PRESS = {("account_delete", "1")}  # erasing the farmer would end the crawl of everything after it
+TYPED = {"alert_amount": ("2500", "1200")}  # screens that ask for words: what a farmer types there (a rise, a fall)
 
 
 @pytest.fixture
@@ -57,6 +58,7 @@ def crawl(app, phone, first_inputs=()):
         snapshot, inputs, screen = store.client.get(store.key(phone.phone)), list(phone.inputs), phone.screen
         options = _options(screen)
         tries = options if len(options) <= 8 else options[:2] + options[-1:]
+        tries = list(TYPED.get(sid, tries))
         if "98 " in screen or screen.rstrip().endswith("98") or "\n98 " in screen:
             tries = tries + ["98"]
         if "\n99 " in screen:
@@ -81,7 +83,8 @@ def test_every_screen_fits_for_a_registered_farmer(ucs2_app, ussd, register_farm
     seen, checked = crawl(ucs2_app, ussd(network=network))
     expected = set(farmer_dialog().screens) - {"language", "reg_name", "reg_state", "reg_district", "reg_crops",
                                                "reg_consent", "reg_declined", "resume", "account_deleted",
-                                               "expert_question", "expert_answer"}  # voice only: a recorded question
+                                               "expert_question", "expert_answer",  # voice only: a recorded question
+                                               "alerts_full", "alert_cancelled"}  # deeper: the test below
     # expert_answer is the voice line's: an answer read out (on USSD the farmer has it by SMS)
     assert expected <= seen, f"never reached: {sorted(expected - seen)}"
     assert checked > 100
@@ -108,3 +111,26 @@ def test_every_screen_fits_for_a_farmer_in_the_district_with_the_longest_name(uc
     register_farmer(locale=locale, district=longest.name)
     _, checked = crawl(ucs2_app, ussd(network=network))
     assert checked > 100
+
+
+@pytest.mark.parametrize("network", [LATIN_NETWORK, UCS2_NETWORK])
+@pytest.mark.parametrize("locale", ["en", "hi", "mr"])
+def test_every_price_alert_screen_fits_with_five_long_alerts(ucs2_app, ussd, register_farmer, db, locale, network):
+    """Five alerts (the most a farmer may have) on the crops and mandis with the longest names: the list, the
+    "you have five" screen and the cancel question still fit."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from dialogs.flows.price_alerts import MAX_ALERTS
+    from farmdb.models import Crop, Mandi, PriceAlert
+
+    farmer = register_farmer(locale=locale)
+    crops = sorted(db.scalars(select(Crop)), key=lambda c: -len(c.names[locale]))[:MAX_ALERTS]
+    mandi = max(db.scalars(select(Mandi)), key=lambda m: len(m.names.get(locale, m.name)))
+    db.add_all(PriceAlert(farmer_id=farmer, crop_id=crop.id, mandi_id=mandi.id, direction="below", amount=125_000,
+                          channel="ussd", expires_on=date.today() + timedelta(days=90), armed=True, times_sent=0)
+               for crop in crops)
+    db.commit()
+    seen, checked = crawl(ucs2_app, ussd(network=network), first_inputs=["2"])
+    assert {"alert_mandi", "alerts_full", "alerts", "alert_cancel", "alert_cancelled"} <= seen
