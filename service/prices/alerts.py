@@ -15,23 +15,38 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
 
 from dialogs import effects as fx
 from dialogs.flows.price_alerts import ALERT_DAYS, MAX_ALERTS
 from dialogs.flows.prices import PRICE_REACH_KM
 from dialogs.texts import N_, texts
-from farmdb.models import Crop, Farmer, Mandi, MarketPrice, OutboundMessage, PriceAlert
+from farmdb.models import Crop, Farmer, MarketPrice, PriceAlert
 from farmdb.types import utcnow
 from service.context import Service
-from service.outbox import queue_sms
+from service.broadcasts import Personal, create_personal
 from service.reference import ReferenceData, distance_km
 
 log = logging.getLogger(__name__)
 
 NEAREST = 3
-BATCH = 500  # alerts a transaction
+BATCH = 1000  # alerts a transaction
+# A batch's alerts with what deciding needs of their farmers, locked against a farmer's cancelling meanwhile.
+BATCH_QUERY = (
+    select(PriceAlert.id, PriceAlert.farmer_id, PriceAlert.mandi_id, PriceAlert.district_id, PriceAlert.direction,
+           PriceAlert.amount, PriceAlert.armed, PriceAlert.times_sent, PriceAlert.last_sent_at, PriceAlert.last_price,
+           PriceAlert.last_price_date, Farmer.phone, Farmer.locale, Farmer.sms_opted_out, Farmer.consent_given_at,
+           Farmer.consent_withdrawn_at)
+    .join(Farmer, Farmer.id == PriceAlert.farmer_id)
+    .order_by(PriceAlert.id).with_for_update(of=PriceAlert, skip_locked=True)
+)
+ALERTS = PriceAlert.__table__
+UPDATE_ONE = (  # on the table, not the model: an executemany of plain rows, no ORM objects to keep in step
+    update(ALERTS).where(ALERTS.c.id == bindparam("b_id"))
+    .values(last_price=bindparam("b_price"), last_price_date=bindparam("b_day"), armed=bindparam("b_armed"),
+            times_sent=bindparam("b_sent"), last_sent_at=bindparam("b_sent_at"), updated_at=bindparam("b_now"))
+)
 LOOK_BACK_DAYS = 14  # as far back as a farmer is shown a price (service.dialog_services.PRICE_MAX_AGE_DAYS)
 SMS = {"above": N_("alert.price_above_sms"), "below": N_("alert.price_below_sms")}
 
@@ -86,28 +101,41 @@ class Checked:
 
 
 def check(service: Service, today: date, reference: ReferenceData | None = None) -> Checked:
-    """Check every active alert against the latest prices: crop by crop, BATCH alerts a transaction, so a farmer
-    cancelling one waits for a batch at most (an alert locked by them is skipped: the next import checks it)."""
+    """Check every active alert against the latest prices: crop by crop, BATCH alerts a transaction (a farmer
+    cancelling one waits for a batch at most; an alert locked by them is skipped: the next import checks it). The
+    batch is read and written as plain rows, and its SMS go in bulk, as a broadcast of personal messages (one a day,
+    "price-alerts:<day>", for the console's progress and cost)."""
     settings, sessions = service.settings, service.backends.sessions
     ref = (reference or ReferenceData(sessions)).fresh(0)
     checked = Checked()
     with sessions() as db:
         crop_ids = db.scalars(select(PriceAlert.crop_id).where(*active(today)).distinct()).all()
     for crop_id in crop_ids:
+        crop = next((c for c in ref.crops if c.key == ref.crop_codes.get(crop_id)), None)
         with sessions() as db:
             latest = _latest(db, crop_id, today)
             ids = db.scalars(select(PriceAlert.id).where(PriceAlert.crop_id == crop_id, *active(today))
                              .order_by(PriceAlert.id)).all()
+        if crop is None or not latest:
+            checked.alerts += len(ids)
+            continue
         nearest: dict[int | None, list[int]] = {}  # district -> its three nearest mandis in reach with a price
         for start in range(0, len(ids), BATCH):
             with sessions() as db, db.begin():
-                alerts = db.scalars(select(PriceAlert).where(PriceAlert.id.in_(ids[start:start + BATCH]))
-                                    .options(joinedload(PriceAlert.farmer), joinedload(PriceAlert.crop))
-                                    .order_by(PriceAlert.id).with_for_update(of=PriceAlert, skip_locked=True)).all()
-                for alert in alerts:
+                rows = db.execute(BATCH_QUERY.where(PriceAlert.id.in_(ids[start:start + BATCH]))).all()
+                changes, crossed = [], []
+                for row in rows:
                     checked.alerts += 1
-                    prices = _watched(alert, latest, ref, nearest)
-                    _check_one(service, db, alert, prices, today, settings.price_stale_days, checked)
+                    change, sms = _decide(row, _watched(row, latest, ref, nearest), today, settings.price_stale_days,
+                                          checked)
+                    if change:
+                        changes.append(change)
+                    if sms:
+                        crossed.append((row, *sms))
+                refused = _send(service, db, crop, ref, crossed, today, checked)
+                changes = [c for c in changes if c["b_id"] not in refused]
+                if changes:
+                    db.execute(UPDATE_ONE, changes)
     return checked
 
 
@@ -125,7 +153,7 @@ def _latest(db: Session, crop_id: int, today: date) -> dict[int, tuple[date, int
     return {mandi_id: (day, sorted(modals)[(len(modals) - 1) // 2]) for mandi_id, (day, modals) in newest.items()}
 
 
-def _watched(alert: PriceAlert, latest: dict[int, tuple[date, int]], ref: ReferenceData,
+def _watched(alert, latest: dict[int, tuple[date, int]], ref: ReferenceData,
              nearest: dict[int | None, list[int]]) -> list[tuple[int, date, int]]:
     """(mandi, day, modal) at the alert's mandi, or at the three mandis nearest its district that have a price, in
     reach as the price screen counts it (a mandi 400 km away is no use to sell at). The nearest are worked out once
@@ -140,41 +168,50 @@ def _watched(alert: PriceAlert, latest: dict[int, tuple[date, int]], ref: Refere
     return [(m, *latest[m]) for m in nearest[alert.district_id]]
 
 
-def _check_one(service: Service, db: Session, alert: PriceAlert, prices: list[tuple[int, date, int]], today: date,
-               stale_days: int, checked: Checked) -> None:
-    """Every check looks afresh (a second import the same day, a corrected price, a late report for yesterday all
-    count); `armed` is what keeps it to one SMS a crossing."""
+def _decide(row, prices: list[tuple[int, date, int]], today: date, stale_days: int, checked: Checked
+            ) -> tuple[dict | None, tuple[int, date, int] | None]:
+    """(what changes on the alert's row, or None; the (mandi, day, price) to send about, or None). Every check looks
+    afresh (a second import the same day, a corrected price, a late report for yesterday all count); `armed` is
+    what keeps it to one SMS a crossing."""
     fresh = [p for p in prices if (today - p[1]).days <= stale_days]
     if not fresh:
-        return
-    pick = max if alert.direction == "above" else min
+        return None, None
+    pick = max if row.direction == "above" else min
     mandi_id, day, modal = pick(fresh, key=lambda p: (p[2], p[1]))
-    alert.last_price, alert.last_price_date = modal, day
-    if not alert.crossed(modal):
-        checked.armed += not alert.armed
-        alert.armed = True
-        return
-    if not alert.armed:
-        return
-    farmer = alert.farmer
-    if not farmer.has_consent or farmer.sms_opted_out:
-        checked.skipped["no consent or opted out"] += 1
-        return  # stays armed: nothing was said
-    message = _send(service, db, alert, farmer, mandi_id, day, modal)
-    if message.status == "failed":  # refused before sending (no DLT template): nothing was said, stays armed
-        checked.skipped[message.last_error or "refused"] += 1
-        return
-    alert.armed, alert.times_sent, alert.last_sent_at = False, alert.times_sent + 1, utcnow()
-    checked.sent += 1
+    crossed = modal >= row.amount if row.direction == "above" else modal <= row.amount
+    change = {"b_id": row.id, "b_price": modal, "b_day": day, "b_armed": row.armed, "b_sent": row.times_sent,
+              "b_sent_at": row.last_sent_at, "b_now": utcnow()}
+    if not crossed:
+        checked.armed += not row.armed
+        change["b_armed"] = True
+    elif row.armed and not (row.consent_given_at and not row.consent_withdrawn_at and not row.sms_opted_out):
+        checked.skipped["no consent or opted out"] += 1  # stays armed: nothing was said
+    elif row.armed:
+        change.update(b_armed=False, b_sent=row.times_sent + 1, b_sent_at=utcnow())
+        return change, (mandi_id, day, modal)
+    unchanged = (modal, day, change["b_armed"]) == (row.last_price, row.last_price_date, row.armed)
+    return (None if unchanged else change), None
 
 
-def _send(service: Service, db: Session, alert: PriceAlert, farmer: Farmer, mandi_id: int, day: date,
-          modal: int) -> OutboundMessage:
-    t = texts(farmer.locale, latin=farmer.locale == "en")  # "Rs", not "₹": English stays GSM-7, half the cost
-    mandi = db.get(Mandi, mandi_id)
-    body = t(SMS[alert.direction], crop=alert.crop.name_in(farmer.locale, latin=t.latin),
-             mandi=mandi.name_in(farmer.locale, latin=t.latin),
-             price=t.money(modal), date=t.date(day), amount=t.money(alert.amount))
-    key = f"price-alert:{alert.id}:{alert.times_sent + 1}"
-    return queue_sms(service, db, phone=farmer.phone, body=str(body), locale=farmer.locale,
-                     category="service_explicit", purpose="price_alert", idempotency_key=key, farmer_id=farmer.id)
+def _send(service: Service, db: Session, crop, ref: ReferenceData, crossed: list, today: date,
+          checked: Checked) -> set[int]:
+    """The crossed alerts' SMS, in bulk; returns the alerts whose SMS DLT would drop: they stay armed."""
+    if not crossed:
+        return set()
+    messages, alert_of = [], {}
+    for row, mandi_id, day, modal in crossed:
+        t = texts(row.locale, latin=row.locale == "en")  # "Rs", not "₹": English stays GSM-7, half the cost
+        mandi = ref.mandis[mandi_id][0] if mandi_id in ref.mandis else None
+        body = t(SMS[row.direction], crop=crop.label(row.locale, t.latin),
+                 mandi=mandi.label(row.locale, t.latin) if mandi else "?", price=t.money(modal), date=t.date(day),
+                 amount=t.money(row.amount))
+        key = f"price-alert:{row.id}:{row.times_sent + 1}"
+        alert_of[key] = row.id
+        messages.append(Personal(key, row.farmer_id, row.phone, row.locale, str(body)))
+    _, problems = create_personal(service, db, key=f"price-alerts:{today.isoformat()}", kind="price_alerts",
+                                  category="service_explicit", purpose="price_alert", messages=messages)
+    refused = {alert_of[p.split(": ", 1)[0]] for p in problems if p.split(": ", 1)[0] in alert_of}
+    for problem in problems:
+        checked.skipped[problem.split(": ", 1)[-1]] += 1
+    checked.sent += len(crossed) - len(refused)
+    return refused
