@@ -22,7 +22,8 @@ test: install ## the whole suite; uses TEST_DATABASE_URL / TEST_REDIS_URL when s
 install: $(STAMP) locales nlu
 
 screenshots: install ## the console's pages, from the browser tests, into docs/ (needs Debian's chromium)
-	KHETI_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/console/test_in_a_browser.py
+	KHETI_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/console/test_in_a_browser.py \
+		tests/console/test_broadcasts_in_a_browser.py tests/console/test_phone_in_a_browser.py
 
 nlu: ## train the SMS intent model once (kept in var/, retrained when nlu/data changes)
 	$(BIN)/kheti nlu train

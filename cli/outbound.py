@@ -16,6 +16,8 @@ from locales.dlt import catalogue_templates
 from locales.languages import CODES, LANGUAGES
 from service import broadcasts
 from service.broadcasts import Audience, BroadcastError
+from service.content import ADVISORY_LANGUAGES, ContentError, add_advisory
+from service.content_admin import record_template
 from service.outbox import queue_sms
 from service.settings import Settings
 from service.value_types import SMS_CATEGORIES
@@ -163,6 +165,9 @@ def _in_every_language(command):
     """--en TEXT, --hi TEXT, ...: one required option per language farmers are served in."""
     for language in reversed(LANGUAGES):
         script = "" if language.script == "Latn" else " (in its own script)"
+        if language.romanised:  # USSD screens show a stage's advice in Latin letters; an alert may do without
+            command = click.option(f"--{language.romanised.replace('_', '-').lower()}", f"text_{language.romanised}",
+                                   help=f"{language.english_name} in Latin letters (ASCII).")(command)
         command = click.option(f"--{language.code}", f"text_{language.code}", required=True,
                                help=f"{language.english_name} text{script}.")(command)
     return command
@@ -175,19 +180,16 @@ def _in_every_language(command):
 @_in_every_language
 @with_settings
 def advisory_add(settings, crop, key, stage, **in_language):
-    """Write a new advisory (a pest alert, say) to broadcast; prints its id."""
+    """Write a new advisory (a pest alert, say) to broadcast; prints its id. Checked as the console checks one
+    (service.content): every language, at most 300 characters each, Latin-letter texts in ASCII."""
     service, _ = open_service(settings)
-    with service.backends.sessions() as db, db.begin():
-        crop_id = db.scalar(select(Crop.id).where(Crop.code == crop.lower()))
-        if crop_id is None:
-            raise click.ClickException(f"unknown crop {crop!r}")
-        if db.scalar(select(Advisory.id).where(Advisory.key == key)):
-            raise click.ClickException(f"an advisory named {key!r} exists already")
-        texts_by_code = {code: in_language[f"text_{code}"] for code in CODES}
-        row = Advisory(key=key, crop_id=crop_id, stage=stage, texts=texts_by_code)
-        db.add(row)
-        db.flush()
-        click.echo(row.id)
+    texts_by_code = {code: in_language.get(f"text_{code}") or "" for code in ADVISORY_LANGUAGES}
+    try:
+        with service.backends.sessions() as db, db.begin():
+            row = add_advisory(db, crop_code=crop, stage=stage, texts=texts_by_code, key=key)
+            click.echo(row.id)
+    except ContentError as exc:
+        raise click.ClickException(str(exc))
 
 
 # --- DLT ----------------------------------------------------------------------------------------------------------
@@ -218,13 +220,12 @@ def dlt_templates():
 def dlt_add(settings, template_id, entity_id, header, category, name, text):
     """Record a template registered on the DLT portal (replaces a row with the same template id)."""
     service, _ = open_service(settings)
-    with service.backends.sessions() as db, db.begin():
-        row = db.scalar(select(DltTemplate).where(DltTemplate.template_id == template_id))
-        if row is None:
-            row = DltTemplate(template_id=template_id)
-            db.add(row)
-        row.entity_id, row.header, row.category, row.name, row.text = entity_id, header, category, name, text
-        row.active, row.source, row.var_max_chars = True, "registered", 30
+    try:
+        with service.backends.sessions() as db, db.begin():
+            record_template(db, template_id=template_id, entity_id=entity_id, header=header, category=category,
+                            name=name, text=text)
+    except ContentError as exc:
+        raise click.ClickException(str(exc))
     click.echo(f"template {template_id} recorded", err=True)
 
 

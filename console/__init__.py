@@ -7,7 +7,9 @@ from flask import Blueprint, Flask, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from console import admin, auth, desk, farmers, filters, i18n, imports, security
+from console import (
+    admin, auth, broadcasts, content, dashboard, desk, farmers, filters, i18n, imports, phone, security, sessions,
+)
 from console.i18n import _
 from service.context import Service
 
@@ -32,7 +34,7 @@ ROUTES = (
 def routes():
     """Every (method, rule, view, endpoint) of the console."""
     yield from ROUTES
-    for module in (desk, farmers, imports, admin):
+    for module in (desk, farmers, imports, admin, sessions, dashboard, phone, content, broadcasts):
         names = getattr(module, "ENDPOINTS", {})
         for method, rule, view in module.ROUTES:
             yield method, rule, view, names.get(view.__name__, view.__name__)

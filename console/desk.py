@@ -13,7 +13,7 @@ from console.pages import page_of
 from console.security import audited, requires, service
 from farmdb.models import ExpertRequest, Operator
 from farmdb.models.requests import REQUEST_KINDS
-from service import bridges, recordings, tickets
+from service import bridges, recordings, session_records, tickets
 
 STATUSES = ("open", "answered", "closed", "all")
 
@@ -53,7 +53,7 @@ def ticket(number: str):
             "console/ticket.html", ticket=found, waited=tickets.waiting(found),
             stage=tickets.stage_of(found, service().settings.timezone), earlier=tickets.earlier(db, found),
             action=ActionForm(), assign=assign, answer=AnswerForm(), close=CloseForm(),
-            limit=tickets.MAX_ANSWER, seen=tickets.version(found))
+            limit=tickets.MAX_ANSWER, seen=tickets.version(found), during=session_records.during(db, found))
 
 
 def _act(number: str, act, form=None):

@@ -98,12 +98,23 @@ return {1, redis.call('GET', KEYS[2])}
 """
 # KEYS[1] lock, KEYS[2] session; ARGV[1] token, ARGV[2] value or '' (do not write), ARGV[3] ttl seconds.
 # Writes only while the lock is still ours: a hop that outlived its lock must not overwrite a newer hop's state.
+# KEYS[3] (when given) the session's log of steps: ARGV[4] the step is appended, the list cut to the last ARGV[5]
+# and kept ARGV[6] seconds; in the same round trip as the save, so the log costs a hop nothing more.
 _GIVE = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
+if KEYS[3] then
+  redis.call('RPUSH', KEYS[3], ARGV[4])
+  redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
+  redis.call('EXPIRE', KEYS[3], ARGV[6])
+end
 redis.call('DEL', KEYS[1])
 return 1
 """
+STEPS_KEPT = 60  # a session's log keeps its last 60 steps
+# The log outlives the session by long enough for the provider's end-of-session report to collect it; a session
+# whose report never comes loses its log when this runs out.
+STEPS_GRACE_S = 600
 
 
 class RedisClock:
@@ -171,6 +182,18 @@ class SessionStore:
     def save(self, phone: str, stored: Stored, *, mid_flow: bool) -> None:
         self.client.set(self.key(phone), stored.dumps(), ex=self._ttl(stored, mid_flow))
 
+    def steps_key(self, phone: str, session_id: str) -> str:
+        """The session's log of steps (a Redis list, apart from the session so the session stays small), in the
+        caller's hash slot."""
+        return f"{self.key(phone)}:steps:{session_id}"
+
+    def steps(self, phone: str, session_id: str) -> list[dict]:
+        """The session's log, oldest step first ([] when it ran out or was never kept)."""
+        return [json.loads(raw) for raw in self.client.lrange(self.steps_key(phone, session_id), 0, -1)]
+
+    def forget_steps(self, phone: str, session_id: str) -> None:
+        self.client.delete(self.steps_key(phone, session_id))
+
     def _ttl(self, stored: Stored, mid_flow: bool) -> int:
         return max(self.ttl, self.resume_window) if mid_flow and not stored.ended else self.ttl
 
@@ -188,7 +211,12 @@ class SessionStore:
             self._give(keys=[lock, key], args=[token, "", 0])  # let go at once: the caller may try again
             raise
         value, ttl = ("", 0) if current.to_save is None else (current.to_save[0].dumps(), self._ttl(*current.to_save))
-        if not self._give(keys=[lock, key], args=[token, value, ttl]) and current.to_save is not None:
+        keys, args = [lock, key], [token, value, ttl]
+        if current.to_save is not None and current.step is not None:
+            keys.append(self.steps_key(phone, current.to_save[0].session_id))
+            args += [json.dumps(current.step, ensure_ascii=False, separators=(",", ":")), STEPS_KEPT,
+                     max(self.ttl, self.resume_window) + STEPS_GRACE_S]
+        if not self._give(keys=keys, args=args) and current.to_save is not None:
             raise Busy(phone)  # our lock expired mid-hop: the caller is told to try again, nothing is overwritten
 
 
@@ -211,6 +239,8 @@ def held(client: redis.Redis, key: str) -> Iterator[None]:
 class Hop:
     stored: Stored | None
     to_save: tuple[Stored, bool] | None = None
+    step: dict | None = None
 
-    def save(self, stored: Stored, *, mid_flow: bool) -> None:
-        self.to_save = (stored, mid_flow)
+    def save(self, stored: Stored, *, mid_flow: bool, step: dict | None = None) -> None:
+        """`step`: one line of the session's log (service.session_log), appended as the session is written."""
+        self.to_save, self.step = (stored, mid_flow), step

@@ -70,16 +70,16 @@ def erase(db: Session, farmer: Farmer, *, channel: str, notice: str) -> list[str
 
 def forget_number(db: Session, phone: str, farmer_id: int | None = None) -> list[str]:
     """What a number (and, when given, a farmer's id) left in the logs: USSD sessions, calls and messages both ways
-    keep their row for the service's figures but lose the number and every text. Messages not yet sent are
-    cancelled. Returns the provider ids of the calls, whose sessions Redis must forget."""
+    keep their row for the service's figures but lose the number and every text (a session's steps too). Messages
+    not yet sent are cancelled. Returns the provider ids of the calls, whose sessions Redis must forget."""
     def theirs(phone_column, farmer_column):
         return phone_column == phone if farmer_id is None else or_(phone_column == phone, farmer_column == farmer_id)
 
     db.execute(update(UssdSession).where(UssdSession.phone == phone)
-               .values(phone=ERASED, input=None, last_screen=None, error=None))
+               .values(phone=ERASED, input=None, last_screen=None, error=None, steps=None))  # steps: their words
     calls = theirs(CallLog.phone, CallLog.farmer_id)
     call_ids = list(db.scalars(select(CallLog.call_id).where(calls)))
-    db.execute(update(CallLog).where(calls).values(phone=ERASED, farmer_id=None))
+    db.execute(update(CallLog).where(calls).values(phone=ERASED, farmer_id=None, steps=None))
     outbound = theirs(OutboundMessage.phone, OutboundMessage.farmer_id)
     db.execute(update(OutboundMessage).where(outbound, OutboundMessage.status.in_(("queued", "sending")))
                .values(status="failed", last_error=WITHDRAWN))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from farmdb.models import CallLog, ExpertRequest, Operator
 from service.context import Service
 from service.providers import SendError
+from service.simulated_phones import is_simulated
 from service.tickets import TicketError
 
 
@@ -18,6 +19,8 @@ def call_farmer(service: Service, db: Session, ticket: ExpertRequest, operator: 
         raise TicketError("the farmer has erased their data: there is nobody to call")
     if not operator.phone:
         raise TicketError("your phone number is not known: an admin adds it on the Operators page")
+    if is_simulated(service.settings, farmer.phone):
+        raise TicketError("this farmer is a console phone (SIMULATOR_NUMBERS): there is nobody to ring")
     try:
         provider = service.provider_for(farmer.phone)  # the farmer's country's provider, as their SMS
         placed = provider.bridge(operator.phone, farmer.phone)

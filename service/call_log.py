@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from farmdb.db import after_commit
 from farmdb.models import CallLog, Farmer
 from farmdb.types import utcnow
+from dialogs.store import SessionStore
+from service import session_log
 from service.connections import Backends
 from service.conversations import UNAVAILABLE
 
@@ -85,4 +87,6 @@ def note_call(backends: Backends, *, provider: str, call_id: str, status: str | 
             call.cost, call.cost_currency = cost, currency
         if final and call.ended_at is None:
             call.ended_at = utcnow()
+            # The call's session is "voice"-prefixed in Redis (service.conversations): its steps move to the row.
+            session_log.close_call(db, call, SessionStore(backends.redis, prefix="voice"))
         return True

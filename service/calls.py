@@ -20,6 +20,7 @@ from dialogs.texts import N_, Texts, texts
 from dialogs.voice import Prompt, render
 from locales.languages import LANGUAGES
 from nlu.transliterate import phonetic_key
+from service import session_log
 from service.conversations import Conversations
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,9 @@ def take_turn(conversations: Conversations, call_id: str, phone: str, heard: Hea
         history = json.dumps({"silences": silences})
         last = json.dumps({"keys": turn.prompt.keys, "labels": turn.prompt.labels, "listen": turn.prompt.listen},
                           ensure_ascii=False)
-        hop.save(Stored(call_id, history, last, session, ended=turn.ended), mid_flow=False)
+        sent = "" if heard.kind == "start" else heard.value or heard.kind  # keys, words, a recording's URL
+        hop.save(Stored(call_id, history, last, session, ended=turn.ended), mid_flow=False,
+                 step=session_log.step(turn.screen, sent, " ".join(turn.prompt.phrases)))
         return turn
 
 

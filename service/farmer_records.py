@@ -71,7 +71,7 @@ class Event:
     kind: str  # sms_out | sms_in | ussd | call | ticket | payment | consent
     summary: str  # what happened, in a few words (may hold what the farmer wrote: escape it when shown)
     status: str | None = None
-    ref: str | None = None  # a ticket number, a payment reference
+    ref: str | None = None  # a ticket number, a payment reference, a USSD session's id or a call log's row id
 
 
 def timeline(db: Session, farmer: Farmer, *, page: int = 1, per_page: int = 25) -> list[Event]:
@@ -86,11 +86,11 @@ def timeline(db: Session, farmer: Farmer, *, page: int = 1, per_page: int = 25) 
         [Event(m.received_at, "sms_in", m.text, m.intent) for m in db.scalars(
             select(InboundMessage).where(or_(InboundMessage.farmer_id == farmer.id, InboundMessage.phone == phone))
             .order_by(InboundMessage.received_at.desc()).limit(wanted))],
-        [Event(s.ended_at, "ussd", f"{s.hops or '?'} screens, {round((s.duration_ms or 0) / 1000)} s", s.status)
-         for s in db.scalars(select(UssdSession).where(UssdSession.phone == phone)
+        [Event(s.ended_at, "ussd", f"{s.hops or '?'} screens, {round((s.duration_ms or 0) / 1000)} s", s.status,
+               s.session_id) for s in db.scalars(select(UssdSession).where(UssdSession.phone == phone)
                              .order_by(UssdSession.ended_at.desc()).limit(wanted))],
         [Event(c.created_at, "call", f"{c.kind}, {c.direction}" + (f", {c.duration_s} s" if c.duration_s else ""),
-               c.status) for c in db.scalars(select(CallLog).where(or_(CallLog.farmer_id == farmer.id,
+               c.status, str(c.id)) for c in db.scalars(select(CallLog).where(or_(CallLog.farmer_id == farmer.id,
                                                                          CallLog.phone == phone))
                                              .order_by(CallLog.created_at.desc()).limit(wanted))],
         [Event(t.created_at, "ticket", t.description or t.kind, t.status, t.ticket) for t in db.scalars(

@@ -9,6 +9,7 @@ from farmdb.phones import InvalidPhoneNumber, to_e164
 from service.call_log import log_call
 from service.context import Service
 from service.conversations import UNAVAILABLE
+from service.simulated_phones import is_simulated
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,8 @@ def missed_call(service: Service, *, provider: str, call_id: str, caller: str, l
         return
     try:
         if log_call(service.backends, provider=provider, call_id=call_id, kind="missed_call", direction="inbound",
-                    phone=phone, line=line, status="rejected", ended=True, then=service.tasks.call_back):
+                    phone=phone, line=line, status="rejected", ended=True,
+                    then=None if is_simulated(service.settings, phone) else service.tasks.call_back):
             log.info("missed call: calling back", extra={"provider": provider})
     except UNAVAILABLE as exc:
         log.error("missed call not logged, no call-back: %s: %s", type(exc).__name__, exc)

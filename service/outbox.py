@@ -23,6 +23,7 @@ from farmdb.types import utcnow
 from service import dlt
 from service.context import Service
 from service.send_windows import next_send_time
+from service.simulated_phones import NOT_SENT, is_simulated
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,4 +80,6 @@ def _refusal(service: Service, session: Session, message: OutboundMessage) -> st
         if template is None:
             return dlt.refusal(message.category, header)
         message.template_id, message.dlt_entity_id = template.template_id, template.entity_id
+    if is_simulated(service.settings, message.phone):
+        return NOT_SENT  # the console's phone: kept for its inbox, never handed to a provider
     return None

@@ -13,6 +13,7 @@ from typing import Mapping
 
 from farmdb.db import default_url
 from service.routing import Routes
+from service.simulated_phones import NumberRange
 from service.value_types import Price, SendWindows
 from service.variables import VARIABLES
 
@@ -71,6 +72,7 @@ class Settings:
     at_voice_number: str | None
     missed_call_numbers: frozenset
     callback_period: int
+    simulator_numbers: NumberRange
     public_base_url: str | None
     default_locale: str
     default_region: str

@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError
 
 from locales.languages import CODES, LANGUAGES
 from service.routing import PROVIDERS as SMS_PROVIDERS, parse_routes
+from service.simulated_phones import number_range
 from service.value_types import _networks, _phone_number, _phone_numbers, _price, _send_windows
 
 PAYMENT_PROVIDERS = ("sandbox", "razorpay")
@@ -226,6 +227,8 @@ VARIABLES: tuple[Variable, ...] = (
              "Our numbers that are missed-call lines: a call to one is rejected unanswered and the farmer called back"),
     Variable("CALLBACK_PERIOD", "3600", _between(60, 7 * 86_400),
              "Seconds within which a number is called back at most once, however often it rings the missed-call line"),
+    Variable("SIMULATOR_NUMBERS", "+919999900000-+919999900099", number_range,
+             "Reserved numbers (first-last) of the console's phone: nothing for them is sent or called, only shown"),
     Variable("PUBLIC_BASE_URL", None, _http_url,
              "The URL providers call us at (https://sms.example.org): behind a proxy Twilio's and Plivo's signatures "
              "are checked against it; call-backs and Plivo's delivery reports need it"),

@@ -285,7 +285,7 @@ def clock(monkeypatch):
         def set(self, moment: datetime) -> None:
             self.now = moment
             for module in ("workers.sending", "service.outbox", "workers.sweeper", "service.broadcasts.rows",
-                           "service.broadcasts.progress"):
+                           "service.broadcasts.progress", "service.broadcasts.manage", "console.broadcasts"):
                 monkeypatch.setattr(f"{module}.utcnow", lambda: self.now)
 
     pinned = Clock()

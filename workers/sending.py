@@ -40,6 +40,7 @@ from service.providers import Outgoing, PermanentSendError, Receipt, RetryableSe
 from service.rate_limit import RateLimiter, limiter_for
 from service.receipts import replay_parked
 from service.send_windows import next_send_time
+from service.simulated_phones import NOT_SENT, is_simulated
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -212,6 +213,10 @@ def claim(session: Session, settings: Settings, ids: list[int], now: datetime, o
             continue
         if message.send_after is not None and message.send_after > now:
             continue  # waiting for its window: the sweeper releases it then
+        if is_simulated(settings, message.phone):  # the console's phone (a broadcast reaches it too): never sent
+            message.status, message.last_error = "cancelled", NOT_SENT
+            outcome.statuses[message.id] = "cancelled"
+            continue
         # Every broadcast (weather alerts too) and every non-implicit message honours opt-out and consent.
         if message.category != "service_implicit" or message.broadcast_id is not None:
             if opted_out:

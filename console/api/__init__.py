@@ -12,7 +12,8 @@ from console.security import refuse_nul
 
 ROUTES = farmers.ROUTES + tickets.ROUTES + broadcasts.ROUTES
 NAMES = {"search": "farmers", "farmer": "farmer", "list_tickets": "tickets", "claim": "claim", "answer": "answer",
-         "close": "close", "create": "create_broadcast", "status": "broadcast"}
+         "close": "close", "create": "create_broadcast", "status": "broadcast", "list_broadcasts": "broadcasts",
+         "cancel": "cancel_broadcast"}
 
 
 @auth.public

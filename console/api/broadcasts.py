@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, jsonify
+from flask import abort, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from console.api.auth import audited, needs, service
 from console.api.inputs import MAX_ID, json_object, known_id
 from service import broadcasts
-from service.broadcasts import Audience, BroadcastError
+from service.broadcasts import Audience, BroadcastError, manage
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,79 @@ def status(broadcast_id: int):
     return jsonify(found)
 
 
+@needs("viewer")
+def list_broadcasts():
+    """Broadcasts, newest first.
+    ---
+    get:
+      summary: "One page of broadcasts, newest first, each with its state and counts by status"
+      parameters:
+        - page
+        - name: kind
+          in: query
+          schema: {type: string, maxLength: 24}
+          description: "advisory, notice, weather_alert, stage_advisory or price_alerts"
+      responses:
+        200:
+          description: the page
+          content: {application/json: {schema: {type: object}}}
+        401: {$ref: '#/components/responses/Unauthorized'}
+    """
+    number = _page_number(request.args.get("page"))
+    kind = (request.args.get("kind") or "")[:24] or None
+    with service().backends.sessions() as db:
+        rows, total = manage.page(db, page=number, per_page=PER_PAGE, kind=kind)
+        items = [{"id": r["broadcast"].id, "title": r["broadcast"].title, "kind": r["broadcast"].kind,
+                  "state": r["state"], "recipients": r["broadcast"].recipients, "counts": r["counts"],
+                  "estimated_cost": str(r["broadcast"].estimated_cost or 0), "currency": r["broadcast"].currency,
+                  "created_by": r["broadcast"].created_by, "created_at": r["broadcast"].created_at.isoformat(),
+                  "scheduled_for": r["broadcast"].scheduled_for.isoformat() if r["broadcast"].scheduled_for
+                  else None} for r in rows]
+    return jsonify({"items": items, "page": number, "per_page": PER_PAGE, "total": total,
+                    "pages": max(1, -(-total // PER_PAGE))})
+
+
+@needs("agronomist")
+def cancel(broadcast_id: int):
+    """Cancel what has not yet gone.
+    ---
+    post:
+      summary: "Cancel every message of a broadcast not yet handed to a provider (nothing already sent is unsaid)"
+      parameters:
+        - {name: broadcast_id, in: path, required: true, schema: {type: integer, minimum: 1, maximum: 2147483647}}
+      responses:
+        200:
+          description: the broadcast after cancelling, with how many messages were cancelled
+          content: {application/json: {schema: {$ref: '#/components/schemas/Broadcast'}}}
+        401: {$ref: '#/components/responses/Unauthorized'}
+        403: {$ref: '#/components/responses/Forbidden'}
+        404: {$ref: '#/components/responses/NotFound'}
+    """
+    known_id(broadcast_id, "broadcast")
+    svc = service()
+    with svc.backends.sessions() as db, db.begin():
+        try:
+            cancelled = manage.cancel(db, broadcast_id, g.api_actor)
+        except LookupError:
+            abort(404, description=f"no broadcast {broadcast_id}")
+        audited(db, "broadcast.cancelled", "broadcast", broadcast_id, messages_cancelled=cancelled)
+    with svc.backends.sessions() as db:
+        return jsonify({**broadcasts.status(db, broadcast_id), "messages_cancelled": cancelled})
+
+
+PER_PAGE = 25
+
+
+def _page_number(raw) -> int:
+    try:
+        return max(1, min(int(raw or 1), 100_000))
+    except ValueError:
+        abort(400, description="page is a number from 1")
+
+
 ROUTES = (
     ("POST", "/broadcasts", create),
+    ("GET", "/broadcasts", list_broadcasts),
     ("GET", "/broadcasts/<int:broadcast_id>", status),
+    ("POST", "/broadcasts/<int:broadcast_id>/cancel", cancel),
 )

@@ -35,7 +35,7 @@ class InboundMessage(Base):
     link_id: Mapped[str | None] = mapped_column(String(64))  # AT premium/on-demand link, must go back with the reply
     farmer_id: Mapped[int | None] = mapped_column(ForeignKey("farmers.id", ondelete="SET NULL"))
     intent: Mapped[str | None] = mapped_column(String(32))
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     extra: Mapped[dict] = mapped_column(JsonDoc, default=dict)
 
@@ -48,6 +48,7 @@ class OutboundMessage(Timestamps, Base):
         Index("ix_outbound_messages_provider_ref", "provider", "provider_message_id"),
         Index("ix_outbound_messages_status_send_after", "status", "send_after"),
         Index("ix_outbound_messages_broadcast_status", "broadcast_id", "status"),
+        Index("ix_outbound_messages_created_at", "created_at"),  # the dashboard's day and week
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,12 +109,16 @@ class Broadcast(Timestamps, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # The same advisory to the same audience is the same broadcast: creating it again adds nobody twice.
     key: Mapped[str] = mapped_column(String(160), unique=True)
-    kind: Mapped[str] = mapped_column(String(24))  # advisory | weather_alert | stage_advisory
+    kind: Mapped[str] = mapped_column(String(24))  # advisory | notice | weather_alert | stage_advisory | price_alerts
     advisory_id: Mapped[int | None] = mapped_column(ForeignKey("advisories.id", ondelete="SET NULL"))
     audience: Mapped[dict] = mapped_column(JsonDoc, default=dict)  # {"crop": "cotton", "district": "Nashik", ...}
     category: Mapped[str] = mapped_column(String(24))
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | dispatched | cancelled
     created_by: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(String(120))  # what the console lists it as ("Pink bollworm alert")
+    scheduled_for: Mapped[datetime | None] = mapped_column(UtcDateTime)  # its rows wait till then (send_after)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_by: Mapped[str | None] = mapped_column(String(64))
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     segments: Mapped[int] = mapped_column(Integer, default=0)
     estimated_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
@@ -139,7 +144,10 @@ class UssdSession(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     hops: Mapped[int | None] = mapped_column(Integer)
     last_screen: Mapped[str | None] = mapped_column(Text)
+    exit_screen: Mapped[str | None] = mapped_column(String(48), index=True)  # the dialog screen id it ended on
+    # The session log: each hop's time, screen id, what the farmer sent and what was shown, in order (console).
+    steps: Mapped[list | None] = mapped_column(JsonDoc)
     input: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     cost: Mapped[str | None] = mapped_column(String(32))
-    ended_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    ended_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

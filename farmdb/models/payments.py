@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from farmdb.models.base import Base, Localised, Timestamps
@@ -30,7 +30,8 @@ class Plan(Localised, Base):
 
 class Payment(Timestamps, Base):
     __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("provider", "provider_ref"),)
+    __table_args__ = (UniqueConstraint("provider", "provider_ref"), Index("ix_payments_created_at", "created_at"),
+                      Index("ix_payments_paid_at", "paid_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     farmer_id: Mapped[int | None] = mapped_column(ForeignKey("farmers.id", ondelete="SET NULL"), index=True)

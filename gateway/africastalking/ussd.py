@@ -18,6 +18,7 @@ from farmdb.models import UssdSession
 from farmdb.phones import InvalidPhoneNumber, mask_phone, to_e164
 from gateway import context
 from gateway.forms import phone, read, value, whole, words
+from service import session_log
 from service.conversations import UNAVAILABLE, Conversations
 
 log = logging.getLogger(__name__)
@@ -89,12 +90,14 @@ def _hop(conversations: Conversations, session_id: str, phone: str, text: str, l
             session, event = None, Event("start", phone, "ussd", "", latin)
         session, reply = conversations.step(session, event, conversations.ussd_services, dropped)
         body = conversations.ussd_layout.render(reply.view, reply.page)
-        hop.save(Stored(session_id, text, body, session, ended=reply.end), mid_flow=conversations.mid_flow(session))
+        hop.save(Stored(session_id, text, body, session, ended=reply.end), mid_flow=conversations.mid_flow(session),
+                 step=session_log.step(session.screen, new if event.kind == "input" else "", body))
         return body
 
 
 def ussd_session_ended():
-    """Kept as a session log; AT retries until it gets a 200, so the same sessionId is stored once."""
+    """Kept as a session log, with its steps from Redis (service.session_log); AT retries until it gets a 200, so
+    the same sessionId is stored once."""
     form = read(request.form, ENDED)
     try:
         caller = to_e164(form["phoneNumber"], context.settings().default_region)
@@ -102,7 +105,8 @@ def ussd_session_ended():
         caller = "unknown"
     # Only farmers who consented are kept by number and words; other callers (strangers, those who declined or
     # withdrew) are logged with the number masked and without what they typed or saw.
-    consented = context.conversations().ussd_services.profile(caller) is not None
+    conversations = context.conversations()
+    consented = conversations.ussd_services.profile(caller) is not None
     with context.service().backends.sessions() as db, db.begin():
         row = db.scalar(select(UssdSession).where(UssdSession.session_id == form["sessionId"]))
         if row is None:
@@ -114,6 +118,8 @@ def ussd_session_ended():
         if consented:
             row.last_screen, row.input = form["lastAppResponse"] or None, form["input"] or None
         row.error, row.cost = form["errorMessage"] or None, form["cost"] or None
+        if caller != "unknown":
+            session_log.close_ussd(db, row, conversations.ussd_sessions, caller, consented)
     if form["status"] == "Failed":
         log.error("USSD session failed at the provider: %s", form["errorMessage"],
                   extra={"session_id": form["sessionId"]})

@@ -8,11 +8,12 @@ and the crop-stage advice (workers.alerts).
 from __future__ import annotations
 
 from service.broadcasts.advisories import advisory_bodies, advisory_broadcast, advisory_key
-from service.broadcasts.audience import Audience, BroadcastError, Target, recipients, resolve
+from service.broadcasts.audience import Audience, BroadcastError, Target, recipients, resolve, why_empty
+from service.broadcasts.notices import notice_bodies, notice_key
 from service.broadcasts.rows import Personal, create, create_personal
 from service.broadcasts.estimate import LanguagePreview, Preview, preview
 from service.broadcasts.progress import status
 
 __all__ = ["Audience", "BroadcastError", "LanguagePreview", "Personal", "Preview", "Target", "advisory_bodies",
            "advisory_broadcast", "advisory_key", "create", "create_personal", "preview", "recipients", "resolve",
-           "status"]
+           "status", "notice_bodies", "notice_key", "why_empty"]

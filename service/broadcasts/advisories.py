@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
@@ -39,7 +40,7 @@ def advisory_broadcast(service: Service, db: Session, advisory_id: int, audience
         raise BroadcastError(f"no advisory {advisory_id}")
     if category == "service_implicit":
         raise BroadcastError("an advisory is service_explicit or promotional, never service_implicit")
-    audience = Audience(audience.crop or advisory.crop.code, audience.district, audience.state, audience.locale)
+    audience = replace(audience, crop=audience.crop or advisory.crop.code)
     bodies = advisory_bodies(advisory)
     if dry_run:
         return None, preview(service, db, resolve(db, audience), bodies, category), False

@@ -1,15 +1,20 @@
-"""Who a broadcast is for: an audience (crop, district, state, language) resolved to ids, and the farmers in it who
-may be reached (consent given and not withdrawn, SMS not stopped)."""
+"""Who a broadcast is for: an audience (crop and its stage, district, state, language, plan subscribers, registered
+since) resolved to ids, and the farmers in it who may be reached (consent given and not withdrawn, SMS not
+stopped). An audience that finds nobody says why (`why_empty`): the first condition that left no one."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from farmdb import districts as district_rows
-from farmdb.models import Crop, Farmer, FarmerCrop, State
+from farmdb.models import Crop, Farmer, FarmerCrop, State, Subscription
+from farmdb.types import utcnow
 from locales.languages import CODES
+
+LAST_STAGE_DAYS = 60  # a crop is "at harvest" this long after its last stage starts, not for ever
 
 
 class BroadcastError(ValueError):
@@ -22,9 +27,15 @@ class Audience:
     district: str | None = None  # English name: "Nashik"
     state: str | None = None  # English name: "Maharashtra"
     locale: str | None = None  # en | hi | mr
+    stage: str | None = None  # the crop's stage by its sowing date ("flowering"); needs the crop
+    subscribers: bool = False  # only farmers with a plan running now
+    registered_since: date | None = None  # only farmers who gave consent on or after this day
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v}
+        found = {k: v for k, v in asdict(self).items() if v}
+        if self.registered_since:
+            found["registered_since"] = self.registered_since.isoformat()
+        return found
 
 
 @dataclass(frozen=True)
@@ -34,9 +45,12 @@ class Target:
     district_ids: tuple[int, ...] | None
     state_id: int | None
     locale: str | None
+    sown_between: tuple[date, date] | None = None  # the stage as sowing dates, inclusive
+    subscribers: bool = False
+    registered_since: date | None = None
 
 
-def resolve(db: Session, audience: Audience) -> Target:
+def resolve(db: Session, audience: Audience, today: date | None = None) -> Target:
     crop_id = state_id = None
     district_ids = None
     if audience.crop:
@@ -60,7 +74,24 @@ def resolve(db: Session, audience: Audience) -> Target:
         district_ids = (found[0][0],)
     if audience.locale and audience.locale not in CODES:
         raise BroadcastError(f"unknown language {audience.locale!r} (one of {', '.join(CODES)})")
-    return Target(crop_id, district_ids, state_id, audience.locale)
+    sown = _sown_between(db, crop_id, audience.stage, today or utcnow().date()) if audience.stage else None
+    return Target(crop_id, district_ids, state_id, audience.locale, sown, audience.subscribers,
+                  audience.registered_since)
+
+
+def _sown_between(db: Session, crop_id: int | None, stage: str, today: date) -> tuple[date, date]:
+    """A stage as the sowing dates of the crops in it today: sown between `from_day` of the next stage (exclusive)
+    and `from_day` of this one days ago."""
+    if crop_id is None:
+        raise BroadcastError("a crop stage needs the crop")
+    stages = db.get(Crop, crop_id).stages
+    names = [s["stage"] for s in stages]
+    if stage not in names:
+        raise BroadcastError(f"{stage!r} is not a stage of this crop (one of {', '.join(names)})")
+    at = names.index(stage)
+    start = stages[at]["from_day"]
+    end = stages[at + 1]["from_day"] - 1 if at + 1 < len(stages) else start + LAST_STAGE_DAYS
+    return today - timedelta(days=end), today - timedelta(days=start)
 
 
 def recipients(target: Target):
@@ -75,4 +106,45 @@ def recipients(target: Target):
         query = query.where(Farmer.state_id == target.state_id)
     if target.locale is not None:
         query = query.where(Farmer.locale == target.locale)
+    return _narrowed(query, target)
+
+
+def _narrowed(query, target: Target):
+    if target.sown_between is not None:
+        first, last = target.sown_between
+        query = query.where(exists().where(FarmerCrop.farmer_id == Farmer.id, FarmerCrop.crop_id == target.crop_id,
+                                           FarmerCrop.sown_on.between(first, last)))
+    if target.subscribers:
+        now = utcnow()
+        query = query.where(exists().where(Subscription.farmer_id == Farmer.id, Subscription.status == "active",
+                                           Subscription.starts_at <= now, Subscription.ends_at > now))
+    if target.registered_since is not None:
+        since = datetime.combine(target.registered_since, time(), tzinfo=timezone.utc)
+        query = query.where(Farmer.consent_given_at >= since)
     return query
+
+
+def why_empty(db: Session, target: Target) -> str | None:
+    """None when the audience has someone; else the first condition that left nobody, with how many there were
+    before it: "none of them grows this crop (412 farmers matched the conditions before it)"."""
+    steps = [
+        ("consenting", Target(None, None, None, None), "no farmer has given consent and kept SMS on"),
+        ("state", Target(None, None, target.state_id, None), "no such farmer in this state"),
+        ("district", Target(None, target.district_ids, target.state_id, None), "no such farmer in this district"),
+        ("crop", Target(target.crop_id, target.district_ids, target.state_id, None), "none of them grows this crop"),
+        ("stage", Target(target.crop_id, target.district_ids, target.state_id, None, target.sown_between),
+         "none of them has this crop at this stage (by the sowing date they gave)"),
+        ("language", Target(target.crop_id, target.district_ids, target.state_id, target.locale,
+                            target.sown_between), "none of them uses this language"),
+        ("subscribers", replace(target, registered_since=None), "none of them has a plan running"),
+        ("since", target, "none of them registered on or after this day"),
+    ]
+    before = None
+    for _name, step, reason in steps:
+        count = db.scalar(select(func.count()).select_from(recipients(step).subquery()))
+        if count == 0:
+            matched = f"{before} farmer{'s' if before != 1 else ''}"
+            return reason + (f" ({matched} matched the conditions before it)" if before else "")
+        before = count
+    return None
+

@@ -4,7 +4,7 @@ commit, dispatched to the sms.bulk queue in chunks (workers.broadcasts). Message
 advice) go in bulk under their own keys."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Mapping
 
@@ -18,7 +18,7 @@ from farmdb.db import after_commit
 from farmdb.models import Broadcast, Farmer, OutboundMessage
 from farmdb.types import utcnow
 from service import dlt
-from service.broadcasts.audience import Audience, BroadcastError, Target, recipients, resolve
+from service.broadcasts.audience import Audience, BroadcastError, Target, recipients, resolve, why_empty
 from service.broadcasts.estimate import LanguagePreview, Preview, preview
 from service.context import Service
 from service.outbox import estimated_cost
@@ -28,20 +28,25 @@ from service.settings import Settings
 
 def create(service: Service, db: Session, *, key: str, kind: str, category: str, audience: Audience,
            bodies: Mapping[str, str], purpose: str, advisory_id: int | None = None, created_by: str | None = None,
+           title: str | None = None, scheduled_for: datetime | None = None,
            now: datetime | None = None) -> tuple[Broadcast, Preview, bool]:
     """Create (or find: the third value says it is new) the broadcast and its outbox rows; dispatching starts after
     the caller commits. Refused with BroadcastError when a language's text would be dropped (DLT) or the audience
-    is empty."""
+    is empty. Scheduled for later, its rows are made now (the audience as it is now) and wait till then, or till
+    the send window opens after it: the outbox sweeper releases them."""
     now, settings = now or utcnow(), service.settings
     target = resolve(db, audience)
     plan = preview(service, db, target, bodies, category)
     if plan.problems:
         raise BroadcastError("; ".join(plan.problems))
     if plan.recipients == 0:
-        raise BroadcastError("no consenting farmer in this audience")
+        raise BroadcastError("nobody to send to: " + (why_empty(db, target) or "no consenting farmer"))
+    if scheduled_for is not None and scheduled_for <= now:
+        scheduled_for = None  # "at 10:00" said at 10:01 is now
     new = db.scalar(select(Broadcast.id).where(Broadcast.key == key)) is None
     broadcast = _broadcast(db, key=key, kind=kind, category=category, audience=audience.as_dict(),
-                           advisory_id=advisory_id, created_by=created_by, currency=plan.currency)
+                           advisory_id=advisory_id, created_by=created_by, currency=plan.currency, title=title,
+                           scheduled_for=scheduled_for)
     for language in plan.languages:
         _insert_rows(db, settings, broadcast, target, language, purpose, now)
     _count_and_dispatch(service, db, broadcast)
@@ -113,10 +118,14 @@ def create_personal(service: Service, db: Session, *, key: str, kind: str, categ
 
 def _insert_rows(db: Session, settings: Settings, broadcast: Broadcast, target: Target, language: LanguagePreview,
                  purpose: str, now: datetime) -> None:
-    """One INSERT ... SELECT for every farmer of this language; a farmer already in the broadcast is skipped."""
+    """One INSERT ... SELECT for every farmer of this language; a farmer already in the broadcast is skipped. Rows of
+    a broadcast scheduled for later wait till then (or the window after it)."""
     # The window opens at the same moment for everyone in one time zone: compute it once, for TIMEZONE.
-    send_after = next_send_time(settings.send_windows, broadcast.category, "", now, settings.timezone)
-    farmers = recipients(Target(target.crop_id, target.district_ids, target.state_id, language.locale))
+    start = broadcast.scheduled_for or now
+    send_after = next_send_time(settings.send_windows, broadcast.category, "", start, settings.timezone)
+    if send_after is None and broadcast.scheduled_for is not None:
+        send_after = broadcast.scheduled_for
+    farmers = recipients(replace(target, locale=language.locale))
     key = literal(f"broadcast:{broadcast.id}:farmer:") + cast(Farmer.id, String)
     columns = {
         "idempotency_key": key, "phone": Farmer.phone, "farmer_id": Farmer.id, "body": literal(language.body),

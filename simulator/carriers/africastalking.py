@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
+from service.simulated_phones import at_call_form
 from simulator.carriers.base import Carrier
 from simulator.network import AT_RATE_PER_MINUTE, currency
 from simulator.voice_verbs import (
@@ -34,8 +35,7 @@ class AfricasTalking(Carrier):
 
     def fields(self) -> dict[str, str]:
         call = self.call
-        return {"isActive": "1", "sessionId": call.call_id, "direction": "Inbound", "callerNumber": call.phone,
-                "destinationNumber": call.to}
+        return at_call_form(call.call_id, call.phone, call.to)
 
     def voice(self, verb: ET.Element) -> str:
         return f"English, {verb.get('voice') or 'woman'}"

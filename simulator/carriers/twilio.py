@@ -6,10 +6,8 @@ from __future__ import annotations
 import uuid
 from xml.etree import ElementTree as ET
 
-from twilio.request_validator import RequestValidator
-
+from service.simulated_phones import twilio_call_form, twilio_signature
 from simulator.carriers.base import Carrier
-from simulator.network import country
 from simulator.voice_verbs import (
     BY_REJECTION, DIAL, HANGUP, LISTEN, PAUSE, PLAY, REDIRECT, REJECT, SPEAK, TWILIO, Waiting, action_url,
     finish_key, whole,
@@ -32,15 +30,13 @@ class Twilio(Carrier):
 
     def fields(self) -> dict[str, str]:
         call = self.call
-        return {"CallSid": call.call_id, "AccountSid": call.account_sid, "From": call.phone, "To": call.to,
-                "Caller": call.phone, "Called": call.to, "FromCountry": country(call.phone),
-                "ToCountry": country(call.to), "CallStatus": "in-progress" if call.answered else "ringing",
-                "Direction": "inbound", "ApiVersion": "2010-04-01"}
+        return twilio_call_form(call.call_id, call.account_sid, call.phone, call.to,
+                                "in-progress" if call.answered else "ringing")
 
     def headers(self, url: str, form: dict[str, str]) -> dict[str, str]:
         if not self.call.auth_token:
             return {}
-        return {"X-Twilio-Signature": RequestValidator(self.call.auth_token).compute_signature(url, form)}
+        return {"X-Twilio-Signature": twilio_signature(self.call.auth_token, url, form)}
 
     def voice(self, verb: ET.Element) -> str:
         return ", ".join(v for v in (verb.get("language") or "en-US", verb.get("voice")) if v)

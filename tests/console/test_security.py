@@ -44,6 +44,37 @@ ROUTES = [
     ("POST", "/console/logout", "viewer"),
     ("GET", "/console/password", "viewer"),
     ("POST", "/console/password", "viewer"),
+    ("GET", "/console/dashboard", "viewer"),
+    ("GET", "/console/broadcasts", "viewer"),
+    ("GET", "/console/broadcasts/new", "agronomist"),
+    ("POST", "/console/broadcasts/new", "agronomist"),
+    ("POST", "/console/broadcasts/audience", "agronomist"),
+    ("POST", "/console/broadcasts/measure/{locale}", "agronomist"),
+    ("GET", "/console/broadcasts/{broadcast}", "viewer"),
+    ("GET", "/console/broadcasts/{broadcast}/progress", "viewer"),
+    ("POST", "/console/broadcasts/{broadcast}/cancel", "agronomist"),
+    ("GET", "/console/content/advisories", "viewer"),
+    ("GET", "/console/content/advisories/{advisory}", "viewer"),
+    ("POST", "/console/content/advisories/{advisory}", "agronomist"),
+    ("POST", "/console/content/advisories/{advisory}/variant", "agronomist"),
+    ("POST", "/console/content/advisories/{advisory}/measure/{language}", "agronomist"),
+    ("GET", "/console/content/templates", "viewer"),
+    ("POST", "/console/content/templates", "admin"),
+    ("POST", "/console/content/templates/{template}/deactivate", "admin"),
+    ("POST", "/console/content/templates/{template}/activate", "admin"),
+    ("GET", "/console/content/plans", "viewer"),
+    ("GET", "/console/content/plans/{plan}", "viewer"),
+    ("POST", "/console/content/plans/{plan}", "admin"),
+    ("GET", "/console/content/prices", "viewer"),
+    ("GET", "/console/content/prices/{price}", "viewer"),
+    ("POST", "/console/content/prices/{price}", "admin"),
+    ("GET", "/console/sessions/ussd/{session}", "viewer"),
+    ("GET", "/console/calls/{call}", "viewer"),
+    ("GET", "/console/phone", "agronomist"),
+    ("POST", "/console/phone/ussd", "agronomist"),
+    ("POST", "/console/phone/sms", "agronomist"),
+    ("POST", "/console/phone/voice", "agronomist"),
+    ("GET", "/console/phone/inbox", "agronomist"),
     ("GET", "/console/login", None),
     ("POST", "/console/login", None),
     ("GET", "/console/", None),
@@ -53,7 +84,12 @@ BELOW = {"agronomist": "viewer", "admin": "agronomist"}
 
 def _rule(path: str) -> str:
     return (path.replace("{ticket}", "<number>").replace("{farmer}", "<int:farmer_id>")
-            .replace("{operator}", "<int:operator_id>").replace("{key}", "<int:key_id>").replace("{token}", "<token>"))
+            .replace("{operator}", "<int:operator_id>").replace("{key}", "<int:key_id>").replace("{token}", "<token>")
+            .replace("{broadcast}", "<int:broadcast_id>").replace("{locale}", "<locale>")
+            .replace("{advisory}", "<int:advisory_id>").replace("{language}", "<language>")
+            .replace("{template}", "<int:template_id>").replace("{plan}", "<int:plan_id>")
+            .replace("{price}", "<int:price_id>").replace("{session}", "<session_id>")
+            .replace("{call}", "<int:call_id>"))
 
 
 def test_every_console_route_declares_the_role_in_this_table(app):
@@ -76,7 +112,9 @@ def targets(ticket, sessions, operator):
         from service.operators import new_api_key
         row, _ = new_api_key(db, db.get(Operator, other), "a script")
         found = db.scalar(select(ExpertRequest).where(ExpertRequest.ticket == number))
-        return {"ticket": number, "farmer": found.farmer_id, "operator": other, "key": row.id, "token": "t0ken"}
+        return {"ticket": number, "farmer": found.farmer_id, "operator": other, "key": row.id, "token": "t0ken",
+                "broadcast": 1, "locale": "hi", "advisory": 1, "language": "hi", "template": 1, "plan": 1, "price": 1,
+                "session": "ATUid_1", "call": 1}
 
 
 @pytest.mark.parametrize("method, path, role", [r for r in ROUTES if r[2] in BELOW])
@@ -199,7 +237,7 @@ def test_logout_ends_the_session(signed_in, db):
     browser = signed_in("viewer")
     assert browser.post("/console/logout").status_code == 302
     assert browser.get("/console/desk").status_code == 302
-    assert db.scalars(select(AuditEvent.action)).all() == ["login", "logout"]
+    assert db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all() == ["login", "logout"]
 
 
 @pytest.mark.parametrize("target, lands", [

@@ -111,7 +111,8 @@ def test_the_preview_shows_recipients_segments_and_cost_and_sends_nothing(sessio
     (Audience(state="Narnia"), "unknown state 'Narnia'"),
     (Audience(district="Bilaspur"), "Bilaspur is a district in"),
     (Audience(locale="fr"), "unknown language 'fr'"),
-    (Audience(district="Pune", locale="hi"), "no consenting farmer in this audience"),
+    (Audience(district="Pune", locale="hi"),
+     "nobody to send to: none of them uses this language (1 farmer matched the conditions before it)"),
 ])
 def test_an_audience_that_cannot_be_reached_is_refused_with_the_reason(sessions, service, village,
                                                                        cotton_advisory, audience, problem):
