@@ -14,7 +14,7 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --g
 run: install ## migrate and seed the embedded database, then serve on http://127.0.0.1:5000
 	$(BIN)/kheti db upgrade
 	$(BIN)/kheti seed --demo
-	$(BIN)/kheti serve
+	SIMULATOR_NUMBERS=$${SIMULATOR_NUMBERS:-+919999900000-+919999900099} $(BIN)/kheti serve  # the console's phone (a demo: no real SMS)
 
 test: install ## the whole suite; uses TEST_DATABASE_URL / TEST_REDIS_URL when set, the embedded default otherwise
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -41,6 +41,7 @@ class ComposeForm(FlaskForm):
     send_at = DateTimeLocalField(_("Send at (India time; empty: now)"), validators=[Optional()],
                                  format="%Y-%m-%dT%H:%M")
     confirmed = HiddenField()
+    nonce = HiddenField()  # made when the confirmation page is shown: one confirmation, one broadcast
 
     def fill_choices(self, db) -> None:
         crops = db.scalars(select(Crop).order_by(Crop.id)).all()

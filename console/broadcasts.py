@@ -7,6 +7,7 @@ progress live, its failures by the provider's reason, and cancelling what has no
 Viewers see; agronomists compose and cancel. Every broadcast made or cancelled is audited."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import replace
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -52,7 +53,7 @@ def _plan(db, form: ComposeForm):
             audience = replace(audience, crop=advisory.crop.code)
     else:
         bodies, audience = broadcasts.notice_bodies(form.words()), form.audience()
-    target = resolve(db, audience)
+    target = resolve(db, audience, zone=svc.settings.timezone)
     plan = preview(svc, db, target, bodies, form.category.data)
     settings = svc.settings
     at = form.scheduled_for(settings.timezone) or utcnow()
@@ -77,6 +78,7 @@ def compose():
                 if form.confirmed.data == "yes" and not plan.problems and plan.recipients:
                     return _create(form, audience, bodies)
                 form.confirmed.data = "yes" if not plan.problems and plan.recipients else ""
+                form.nonce.data = form.nonce.data or secrets.token_hex(8)
                 return render_template("console/broadcast_confirm.html", form=form, plan=plan, empty=empty,
                                        starts=local_time(starts, svc.settings.timezone),
                                        now=starts <= utcnow())
@@ -89,11 +91,12 @@ def _create(form: ComposeForm, audience, bodies):
     try:
         with svc.backends.sessions() as db, db.begin():
             if form.source.data == "advisory":
-                made, _plan_, new = broadcasts.advisory_broadcast(svc, db, form.advisory.data, audience,
-                                                                  category=form.category.data, created_by=who)
-                made.title = made.title or form.title.data
+                made, _plan_, new = broadcasts.advisory_broadcast(
+                    svc, db, form.advisory.data, audience, category=form.category.data, created_by=who,
+                    title=form.title.data, scheduled_for=scheduled, nonce=form.nonce.data or "")
             else:
-                key = broadcasts.notice_key(form.title.data, bodies, audience, form.category.data, scheduled)
+                key = broadcasts.notice_key(form.title.data, bodies, audience, form.category.data, scheduled,
+                                            form.nonce.data or "")
                 made, _plan_, new = broadcasts.create(svc, db, key=key, kind="notice", category=form.category.data,
                                                       audience=audience, bodies=bodies, purpose="notice",
                                                       created_by=who, title=form.title.data, scheduled_for=scheduled)

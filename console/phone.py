@@ -49,6 +49,9 @@ def _words(limit: int = MAX_WORDS) -> str:
     return words
 
 
+MAX_HOPS = 40  # a USSD session longer than this is a test of patience, not of the menus
+
+
 @requires("agronomist")
 def phone():
     settings = _settings()
@@ -71,6 +74,8 @@ def ussd():
                  "started": time.monotonic()}
         _audit("phone_ussd_dialled", service_code=code, network=network)
     elif action == "send" and state and not state.get("ended"):
+        if len(state["inputs"]) >= MAX_HOPS:  # the session lives in the signed cookie: keep it small
+            abort(400, description=_("This session is long enough: hang up and dial again."))
         state["inputs"] = state["inputs"] + [_words(settings.ussd_max_chars)]
     elif action == "hangup" and state and not state.get("ended"):
         _report_end(settings, state, "Incomplete", state.get("screen", ""))

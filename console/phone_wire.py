@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree as ET
 
-from flask import current_app
+from flask import abort, current_app
 from flask_login import current_user
 
 from console.security import audited, service
@@ -28,8 +28,12 @@ class Answer:
 
 
 def number() -> str:
-    """The signed-in operator's own phone number, from SIMULATOR_NUMBERS."""
-    return operators_phone(service().settings, current_user.id)
+    """The signed-in operator's own phone number, from SIMULATOR_NUMBERS (409 when it is not set)."""
+    found = operators_phone(service().settings, current_user.id)
+    if found is None:
+        abort(409, description="SIMULATOR_NUMBERS is not set: the console has no phone until numbers that no "
+                               "farmer has are set aside for it")
+    return found
 
 
 def audit(action: str, **detail) -> None:

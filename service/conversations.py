@@ -46,8 +46,16 @@ def chat_key(phone: str) -> str:
 
 def caller_keys(phone: str, call_ids: list[str] | tuple[str, ...] = ()) -> list[str]:
     """What Redis remembers of a farmer, for an erasure: their SMS conversation, their USSD session and the sessions
-    of their calls (SessionStore's keys with the "ussd" and "voice" prefixes below), which hold what they said."""
-    return [chat_key(phone), f"ussd:{{{phone}}}", *(f"voice:{{{call_id}}}" for call_id in call_ids)]
+    of their calls (SessionStore's keys with the "ussd" and "voice" prefixes below), which hold what they said, and
+    the calls' session logs. Their USSD sessions' logs are found by name (forget_in_redis)."""
+    return [chat_key(phone), f"ussd:{{{phone}}}", *(f"voice:{{{call_id}}}" for call_id in call_ids),
+            *(f"voice:{{{call_id}}}:steps:{call_id}" for call_id in call_ids)]
+
+
+def forget_in_redis(client, phone: str, call_ids: list[str] | tuple[str, ...] = ()) -> None:
+    """Delete caller_keys and the logs of the phone's USSD sessions (one hash slot: ussd:{phone}:steps:<id>)."""
+    logs = list(client.scan_iter(match=f"ussd:{{{phone}}}:steps:*", count=100))
+    client.delete(*caller_keys(phone, call_ids), *logs)
 
 
 class Conversations:
@@ -105,7 +113,7 @@ class Conversations:
     def forget_caller(self, phone: str, call_ids: list[str] | tuple[str, ...] = ()) -> None:
         """After an erasure: what Redis remembers of them goes too (caller_keys). A USSD hop or a call's turn that
         erased writes its own last screen back as it ends, without their details: that lives out its TTL."""
-        self.backends.redis.delete(*caller_keys(phone, call_ids))
+        forget_in_redis(self.backends.redis, phone, call_ids)
         spool.forget(self.backends.redis, phone)
 
     def mid_flow(self, session: Session) -> bool:

@@ -20,7 +20,7 @@ from farmdb.models import (
 from farmdb.phones import InvalidPhoneNumber, to_e164
 from locales.languages import CODES
 from service.context import Service
-from service.conversations import caller_keys
+from service.conversations import forget_in_redis
 
 PHONE_LIKE = re.compile(r"[+(\d][\d\s().-]{3,}")  # four digits or more: the end of a number, as masked
 
@@ -171,5 +171,6 @@ def erase(service: Service, db: Session, farmer: Farmer) -> None:
     """The farmer asked us (through an operator) to erase their data: as when they withdraw consent themselves,
     the consent record stays. What Redis remembers of them (their SMS conversation, USSD session, calls) goes once
     this commits."""
-    keys = caller_keys(farmer.phone, farmer_rows.erase(db, farmer, channel="operator", notice="console.erase"))
-    after_commit(db, lambda: service.backends.redis.delete(*keys))
+    phone = farmer.phone
+    call_ids = farmer_rows.erase(db, farmer, channel="operator", notice="console.erase")
+    after_commit(db, lambda: forget_in_redis(service.backends.redis, phone, call_ids))

@@ -159,8 +159,10 @@ def totals(db: Session, now: datetime | None = None) -> Totals:
         refused += dlt
     exits = db.execute(select(UssdSession.exit_screen, func.count()).where(UssdSession.status != FINISHED)
                        .group_by(UssdSession.exit_screen)).all()
-    # A message deferred to its send window (quiet hours) is not late: it is due from send_after.
-    due = func.coalesce(OutboundMessage.send_after, OutboundMessage.created_at, type_=UtcDateTime)
+    # A message deferred to its send window (quiet hours, a schedule) is not late: it is due from send_after, and
+    # once the sweeper releases it (send_after cleared, updated_at set) from its release.
+    due = func.coalesce(OutboundMessage.send_after, OutboundMessage.updated_at, OutboundMessage.created_at,
+                        type_=UtcDateTime)
     queued, oldest = db.execute(select(func.count(), func.min(due).filter(
         or_(OutboundMessage.send_after.is_(None), OutboundMessage.send_after <= now)))
         .where(OutboundMessage.status == "queued")).one()

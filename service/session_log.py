@@ -54,7 +54,9 @@ def close_call(db: Db, call: CallLog, store: SessionStore) -> None:
     steps = store.steps(call.call_id, call.call_id)
     if not steps:
         return
-    consented = call.phone is not None and db.scalar(select(Farmer.id).where(Farmer.phone == call.phone)) is not None
+    consented = call.phone is not None and db.scalar(select(Farmer.id).where(  # as the dialogs' profile() asks
+        Farmer.phone == call.phone, Farmer.consent_given_at.is_not(None),
+        Farmer.consent_withdrawn_at.is_(None))) is not None
     call.steps = kept(steps, consented)
     call_id = call.call_id
     after_commit(db, lambda: store.forget_steps(call_id, call_id))

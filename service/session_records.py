@@ -80,6 +80,8 @@ def during(db: Session, ticket: ExpertRequest) -> tuple[str, str] | None:
             CallLog.created_at > at - LONGEST_CALL, or_(CallLog.ended_at.is_(None), CallLog.ended_at >= at))
             .order_by(CallLog.created_at.desc()).limit(1))
         return ("call", str(found)) if found is not None else None
+    if ticket.channel != "ussd":
+        return None  # an SMS ticket was raised in no session
     # A USSD session's row is written as it ends: the first to end after the ticket, if it had begun by then.
     for row in db.scalars(select(UssdSession).where(UssdSession.phone == phone, UssdSession.ended_at >= at)
                           .order_by(UssdSession.ended_at).limit(3)):

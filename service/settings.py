@@ -72,7 +72,7 @@ class Settings:
     at_voice_number: str | None
     missed_call_numbers: frozenset
     callback_period: int
-    simulator_numbers: NumberRange
+    simulator_numbers: NumberRange | None  # None: the console has no phone
     public_base_url: str | None
     default_locale: str
     default_region: str

@@ -59,12 +59,13 @@ def number_range(raw: str) -> NumberRange:
 
 
 def is_simulated(settings, phone: str | None) -> bool:
-    return phone is not None and phone in settings.simulator_numbers
+    return phone is not None and settings.simulator_numbers is not None and phone in settings.simulator_numbers
 
 
-def operators_phone(settings, operator_id: int) -> str:
-    """Each operator their own number, so two people training at once do not share a session."""
-    return settings.simulator_numbers.number(operator_id)
+def operators_phone(settings, operator_id: int) -> str | None:
+    """Each operator their own number, so two people training at once do not share a session; None when
+    SIMULATOR_NUMBERS is not set (there is no range that is surely nobody's, so none is assumed)."""
+    return settings.simulator_numbers.number(operator_id) if settings.simulator_numbers else None
 
 
 # What the providers post, field for field.

@@ -227,8 +227,9 @@ VARIABLES: tuple[Variable, ...] = (
              "Our numbers that are missed-call lines: a call to one is rejected unanswered and the farmer called back"),
     Variable("CALLBACK_PERIOD", "3600", _between(60, 7 * 86_400),
              "Seconds within which a number is called back at most once, however often it rings the missed-call line"),
-    Variable("SIMULATOR_NUMBERS", "+919999900000-+919999900099", number_range,
-             "Reserved numbers (first-last) of the console's phone: nothing for them is sent or called, only shown"),
+    Variable("SIMULATOR_NUMBERS", None, number_range,
+             "Numbers (first-last) set aside for the console's phone, that no farmer has (ask your operator for a test "
+             "range): nothing for them is sent or called, only shown. Unset: no phone in the console"),
     Variable("PUBLIC_BASE_URL", None, _http_url,
              "The URL providers call us at (https://sms.example.org): behind a proxy Twilio's and Plivo's signatures "
              "are checked against it; call-backs and Plivo's delivery reports need it"),

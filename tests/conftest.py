@@ -35,6 +35,7 @@ MUTABLE_TABLES = ("price_alerts", "consent_events", "farmer_crops", "subscriptio
                   "expert_requests", "inbound_messages", "outbound_messages", "broadcasts", "call_logs", "farmers",
                   "api_keys", "operators", "ussd_sessions")
 TEST_SECRET_KEY = "test-only-secret-key-" + "x" * 32
+SIMULATOR_NUMBERS = "+919999900000-+919999900099"  # the console's phone in tests (no default: it must be chosen)
 
 
 def pytest_report_header(config):
@@ -162,8 +163,8 @@ def redis_client():
 
 @pytest.fixture
 def settings(database_url):
-    return Settings.from_env({}, database_url=database_url, redis_url=os.environ.get("TEST_REDIS_URL"),
-                             secret_key=TEST_SECRET_KEY)
+    return Settings.from_env({"SIMULATOR_NUMBERS": SIMULATOR_NUMBERS}, database_url=database_url,
+                             redis_url=os.environ.get("TEST_REDIS_URL"), secret_key=TEST_SECRET_KEY)
 
 
 @pytest.fixture

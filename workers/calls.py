@@ -29,6 +29,7 @@ from farmdb.models import CallLog
 from farmdb.phones import mask_phones_in
 from service.providers import PermanentSendError, RetryableSendError
 from service.tasks import CALL_BACK
+from service.simulated_phones import is_simulated
 from workers.registry import OUTAGES, ServiceTask, TaskList
 from workers.sending import retry_delay
 
@@ -65,6 +66,9 @@ def call_back(task: ServiceTask, ring_id: int) -> str:
     if ring.phone == ERASED:  # they asked for their data to be deleted between the ring and now
         log.info("call-back dropped: the caller's number was erased", extra={"ring_id": ring.id})
         return "erased"
+    if is_simulated(settings, ring.phone):  # the console's phone, whichever path asked (the sweeper too)
+        log.info("call-back not placed: a simulated phone", extra={"ring_id": ring.id})
+        return "simulated"
     key, claim = f"callback:{ring.phone}", str(ring.id)
     redis = backends.redis
     if not redis.set(key, claim, nx=True, ex=settings.callback_period):

@@ -33,7 +33,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from farmdb.farmers import ERASURE_NOTICE, forget_notified
-from farmdb.models import Farmer, OutboundMessage
+from farmdb.models import Broadcast, Farmer, OutboundMessage
 from farmdb.types import utcnow
 from service.context import Service
 from service.providers import Outgoing, PermanentSendError, Receipt, RetryableSendError
@@ -206,6 +206,10 @@ def claim(session: Session, settings: Settings, ids: list[int], now: datetime, o
         # A row another worker is sending right now is theirs: skip it rather than wait for it.
         .with_for_update(of=OutboundMessage, skip_locked=True)
     ).all()
+    # A broadcast cancelled after a row of it was handed out (a retry put back to "queued"): it does not go.
+    stopped = set(session.scalars(select(Broadcast.id).where(
+        Broadcast.id.in_({m.broadcast_id for m, *_ in rows if m.broadcast_id is not None}),
+        Broadcast.cancelled_at.is_not(None)))) if any(m.broadcast_id for m, *_ in rows) else set()
     for message, opted_out, consent_at, withdrawn_at in rows:
         outcome.statuses[message.id] = message.status
         # A row with a provider id was handed over already, even if the provider said "queued".
@@ -213,6 +217,10 @@ def claim(session: Session, settings: Settings, ids: list[int], now: datetime, o
             continue
         if message.send_after is not None and message.send_after > now:
             continue  # waiting for its window: the sweeper releases it then
+        if message.broadcast_id in stopped:
+            message.status, message.last_error = "cancelled", "broadcast cancelled"
+            outcome.statuses[message.id] = "cancelled"
+            continue
         if is_simulated(settings, message.phone):  # the console's phone (a broadcast reaches it too): never sent
             message.status, message.last_error = "cancelled", NOT_SENT
             outcome.statuses[message.id] = "cancelled"

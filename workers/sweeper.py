@@ -27,6 +27,7 @@ from farmdb.models import Broadcast, CallLog
 from farmdb.models import OutboundMessage as M
 from farmdb.types import utcnow
 from service.tasks import CALL_BACK, SEND_SMS
+from service.simulated_phones import is_simulated
 from workers.registry import ServiceTask, TaskList
 from workers.sending import CHUNK, SENDING_STALE
 from workers.tasks import SEND_BULK
@@ -82,6 +83,8 @@ def _lost_call_backs(task: ServiceTask, now: datetime, stale: datetime) -> int:
             .order_by(ring.id).limit(BATCH)).all()
     requeued = 0
     for ring_id, phone in rings:
+        if is_simulated(settings, phone):
+            continue  # the console's phone: never called back
         if backends.redis.exists(f"callback:{phone}"):
             continue  # being called back, or was within the period
         # Once per ring: if this try fails too, the farmer's next ring tries again.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -25,15 +26,19 @@ def advisory_bodies(advisory: Advisory) -> dict[str, str]:
             for locale in CODES}
 
 
-def advisory_key(advisory_id: int, audience: Audience, category: str) -> str:
-    """The same advisory to the same audience is the same broadcast."""
-    described = json.dumps({"audience": audience.as_dict(), "category": category}, sort_keys=True)
+def advisory_key(advisory_id: int, audience: Audience, category: str, scheduled_for: datetime | None = None,
+                 nonce: str = "") -> str:
+    """The same advisory to the same audience (at the same time, from the same confirmation) is the same
+    broadcast."""
+    described = json.dumps({"audience": audience.as_dict(), "category": category, "nonce": nonce,
+                            "at": scheduled_for.isoformat() if scheduled_for else None}, sort_keys=True)
     return f"advisory:{advisory_id}:{hashlib.sha1(described.encode()).hexdigest()[:16]}"
 
 
 def advisory_broadcast(service: Service, db: Session, advisory_id: int, audience: Audience, *,
                        category: str = "service_explicit", created_by: str | None = None,
-                       dry_run: bool = False) -> tuple[Broadcast | None, Preview, bool]:
+                       dry_run: bool = False, title: str | None = None, scheduled_for: datetime | None = None,
+                       nonce: str = "") -> tuple[Broadcast | None, Preview, bool]:
     """The agronomist's broadcast: an advisory to an audience. The audience's crop defaults to the advisory's."""
     advisory = db.get(Advisory, advisory_id)
     if advisory is None:
@@ -43,7 +48,8 @@ def advisory_broadcast(service: Service, db: Session, advisory_id: int, audience
     audience = replace(audience, crop=audience.crop or advisory.crop.code)
     bodies = advisory_bodies(advisory)
     if dry_run:
-        return None, preview(service, db, resolve(db, audience), bodies, category), False
-    return create(service, db, key=advisory_key(advisory_id, audience, category), kind="advisory",
-                  category=category, audience=audience, bodies=bodies, purpose="advisory",
-                  advisory_id=advisory_id, created_by=created_by)
+        return None, preview(service, db, resolve(db, audience, zone=service.settings.timezone), bodies,
+                             category), False
+    return create(service, db, key=advisory_key(advisory_id, audience, category, scheduled_for, nonce),
+                  kind="advisory", category=category, audience=audience, bodies=bodies, purpose="advisory",
+                  advisory_id=advisory_id, created_by=created_by, title=title, scheduled_for=scheduled_for)

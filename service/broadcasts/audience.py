@@ -4,7 +4,8 @@ stopped). An audience that finds nobody says why (`why_empty`): the first condit
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -48,9 +49,10 @@ class Target:
     sown_between: tuple[date, date] | None = None  # the stage as sowing dates, inclusive
     subscribers: bool = False
     registered_since: date | None = None
+    zone: str = "UTC"  # the day registered_since starts in (TIMEZONE)
 
 
-def resolve(db: Session, audience: Audience, today: date | None = None) -> Target:
+def resolve(db: Session, audience: Audience, today: date | None = None, zone: str = "UTC") -> Target:
     crop_id = state_id = None
     district_ids = None
     if audience.crop:
@@ -76,7 +78,7 @@ def resolve(db: Session, audience: Audience, today: date | None = None) -> Targe
         raise BroadcastError(f"unknown language {audience.locale!r} (one of {', '.join(CODES)})")
     sown = _sown_between(db, crop_id, audience.stage, today or utcnow().date()) if audience.stage else None
     return Target(crop_id, district_ids, state_id, audience.locale, sown, audience.subscribers,
-                  audience.registered_since)
+                  audience.registered_since, zone)
 
 
 def _sown_between(db: Session, crop_id: int | None, stage: str, today: date) -> tuple[date, date]:
@@ -84,7 +86,7 @@ def _sown_between(db: Session, crop_id: int | None, stage: str, today: date) -> 
     and `from_day` of this one days ago."""
     if crop_id is None:
         raise BroadcastError("a crop stage needs the crop")
-    stages = db.get(Crop, crop_id).stages
+    stages = sorted(db.get(Crop, crop_id).stages, key=lambda s: s["from_day"])
     names = [s["stage"] for s in stages]
     if stage not in names:
         raise BroadcastError(f"{stage!r} is not a stage of this crop (one of {', '.join(names)})")
@@ -119,7 +121,7 @@ def _narrowed(query, target: Target):
         query = query.where(exists().where(Subscription.farmer_id == Farmer.id, Subscription.status == "active",
                                            Subscription.starts_at <= now, Subscription.ends_at > now))
     if target.registered_since is not None:
-        since = datetime.combine(target.registered_since, time(), tzinfo=timezone.utc)
+        since = datetime.combine(target.registered_since, time(), tzinfo=ZoneInfo(target.zone))
         query = query.where(Farmer.consent_given_at >= since)
     return query
 

@@ -32,9 +32,10 @@ def notice_bodies(words: Mapping[str, str]) -> dict[str, str]:
 
 
 def notice_key(title: str, bodies: Mapping[str, str], audience: Audience, category: str,
-               scheduled_for: datetime | None) -> str:
-    """The same words to the same audience at the same time are the same broadcast (a double click sends once)."""
-    described = json.dumps({"title": title, "bodies": dict(bodies), "audience": audience.as_dict(),
+               scheduled_for: datetime | None, nonce: str = "") -> str:
+    """One confirmation page (its `nonce`) with the same words to the same audience at the same time is one
+    broadcast: a double click sends once, and the same words next week are a new one."""
+    described = json.dumps({"title": title, "bodies": dict(bodies), "audience": audience.as_dict(), "nonce": nonce,
                             "category": category, "at": scheduled_for.isoformat() if scheduled_for else None},
                            sort_keys=True, ensure_ascii=False)
     return f"notice:{hashlib.sha1(described.encode()).hexdigest()[:24]}"

@@ -11,6 +11,7 @@ from typing import Mapping
 from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dialogs.encoding import measure
@@ -35,7 +36,7 @@ def create(service: Service, db: Session, *, key: str, kind: str, category: str,
     is empty. Scheduled for later, its rows are made now (the audience as it is now) and wait till then, or till
     the send window opens after it: the outbox sweeper releases them."""
     now, settings = now or utcnow(), service.settings
-    target = resolve(db, audience)
+    target = resolve(db, audience, zone=settings.timezone)
     plan = preview(service, db, target, bodies, category)
     if plan.problems:
         raise BroadcastError("; ".join(plan.problems))
@@ -43,7 +44,10 @@ def create(service: Service, db: Session, *, key: str, kind: str, category: str,
         raise BroadcastError("nobody to send to: " + (why_empty(db, target) or "no consenting farmer"))
     if scheduled_for is not None and scheduled_for <= now:
         scheduled_for = None  # "at 10:00" said at 10:01 is now
-    new = db.scalar(select(Broadcast.id).where(Broadcast.key == key)) is None
+    found = db.scalar(select(Broadcast).where(Broadcast.key == key))
+    if found is not None and found.cancelled_at is not None:
+        raise BroadcastError("this broadcast was cancelled: compose a new one to send it again")
+    new = found is None
     broadcast = _broadcast(db, key=key, kind=kind, category=category, audience=audience.as_dict(),
                            advisory_id=advisory_id, created_by=created_by, currency=plan.currency, title=title,
                            scheduled_for=scheduled_for)
@@ -56,9 +60,12 @@ def create(service: Service, db: Session, *, key: str, kind: str, category: str,
 def _broadcast(db: Session, **fields) -> Broadcast:
     broadcast = db.scalar(select(Broadcast).where(Broadcast.key == fields["key"]))
     if broadcast is None:
-        broadcast = Broadcast(status="queued", **fields)
-        db.add(broadcast)
-        db.flush()
+        try:
+            with db.begin_nested():  # a twin submitted at the same moment may insert the same key first
+                broadcast = Broadcast(status="queued", **fields)
+                db.add(broadcast)
+        except IntegrityError:
+            broadcast = db.scalar(select(Broadcast).where(Broadcast.key == fields["key"]))
     return broadcast
 
 

@@ -370,3 +370,11 @@ def test_a_database_blip_after_the_call_is_placed_is_waited_out(sessions, api, m
     assert call_back(ring_id) == "queued"
     assert failures == [1] and len(api.calls) == 1
     assert [r.call_id for r in callbacks(sessions)] == [SESSION]
+
+
+@responses.activate
+def test_a_simulated_phone_is_never_called_back_even_when_the_sweeper_asks(sessions, call_back):
+    """The console's phone rang the missed-call line: its ring is logged, and a call-back asked for later (the
+    outbox sweeper's lost call-backs) places no call: nothing goes to the provider."""
+    assert call_back(ring(sessions, phone="+919999900007")) == "simulated"
+    assert len(responses.calls) == 0 and callbacks(sessions) == []

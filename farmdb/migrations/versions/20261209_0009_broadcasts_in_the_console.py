@@ -31,8 +31,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('scheduled_for', UtcDateTime(), nullable=True))
         batch_op.add_column(sa.Column('cancelled_at', UtcDateTime(), nullable=True))
         batch_op.add_column(sa.Column('cancelled_by', sa.String(length=64), nullable=True))
-    for table, column, name in INDEXES:
-        op.create_index(name, table, [column], unique=False)
+    if op.get_context().dialect.name == "postgresql":
+        # Built without locking writes: outbound_messages may hold millions of rows while SMS go out.
+        with op.get_context().autocommit_block():
+            for table, column, name in INDEXES:
+                op.create_index(name, table, [column], unique=False, postgresql_concurrently=True,
+                                if_not_exists=True)
+    else:
+        for table, column, name in INDEXES:
+            op.create_index(name, table, [column], unique=False)
 
 
 def downgrade() -> None:

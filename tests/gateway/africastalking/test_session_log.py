@@ -94,3 +94,20 @@ def test_an_at_call_s_turns_move_onto_its_log_when_at_reports_the_hang_up(client
     assert log.steps[1]["o"].startswith(t("weather.title", district="Nashik")[:100])
     assert log.steps[-1]["o"].endswith(t("voice.goodbye"))
     assert not redis_client.exists(key)
+
+
+def test_erasure_also_forgets_the_live_logs_in_redis(redis_client, register_farmer, service, sessions):
+    """A farmer who withdraws mid-session: the logs still in Redis (their words) go with the rest."""
+    from service.farmer_records import erase
+    farmer_id = register_farmer()
+    for key in (f"ussd:{{{PHONE}}}:steps:ATUid_live", "voice:{CAlive}:steps:CAlive",
+                "ussd:{+919812399999}:steps:ATUid_other"):
+        redis_client.rpush(key, '{"s": "reg_name", "i": "Asha Pawar"}')
+    with sessions() as s, s.begin():
+        s.add(CallLog(provider="twilio", call_id="CAlive", kind="hotline", direction="inbound", phone=PHONE,
+                      farmer_id=farmer_id, status="in-progress"))
+    with sessions() as s, s.begin():
+        erase(service, s, s.get(Farmer, farmer_id))
+    assert not redis_client.exists(f"ussd:{{{PHONE}}}:steps:ATUid_live", "voice:{CAlive}:steps:CAlive")
+    assert redis_client.exists("ussd:{+919812399999}:steps:ATUid_other")  # someone else's
+    redis_client.delete("ussd:{+919812399999}:steps:ATUid_other")
