@@ -8,7 +8,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from console import (
-    admin, auth, broadcasts, content, dashboard, desk, farmers, filters, i18n, imports, phone, security, sessions,
+    admin, auth, broadcasts, campaigns, content, dashboard, desk, farmers, filters, i18n, imports, phone, security,
+    sessions,
 )
 from console.i18n import _
 from service.context import Service
@@ -34,7 +35,7 @@ ROUTES = (
 def routes():
     """Every (method, rule, view, endpoint) of the console."""
     yield from ROUTES
-    for module in (desk, farmers, imports, admin, sessions, dashboard, phone, content, broadcasts):
+    for module in (desk, farmers, imports, admin, sessions, dashboard, phone, content, broadcasts, campaigns):
         names = getattr(module, "ENDPOINTS", {})
         for method, rule, view in module.ROUTES:
             yield method, rule, view, names.get(view.__name__, view.__name__)

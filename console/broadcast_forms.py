@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
-    BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField,
+    BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField, SelectField, SelectMultipleField,
+    StringField, TextAreaField, widgets,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -17,6 +18,7 @@ from console.i18n import _
 from farmdb.models import Advisory, Crop, State
 from locales.languages import LANGUAGES
 from service.broadcasts import Audience
+from service.broadcasts.campaigns import WEEKDAYS
 from service.broadcasts.notices import MAX_TEXT
 
 
@@ -77,3 +79,11 @@ def local_time(moment: datetime | None, timezone: str) -> str:
         return ""
     local = moment.astimezone(ZoneInfo(timezone))
     return local.strftime("%H:%M %Z, %d %B %Y").replace(" 0", " ")
+
+
+class CampaignForm(ComposeForm):
+    """A broadcast that comes back: the composer's what and to whom, and on which weekdays at what time."""
+    weekdays = SelectMultipleField(_("On"), choices=options([(d, d.title()) for d in WEEKDAYS]),
+                                   widget=widgets.ListWidget(prefix_label=False),
+                                   option_widget=widgets.CheckboxInput(), validators=[DataRequired()])
+    at_time = StringField(_("At (India time)"), default="07:00", validators=[DataRequired(), Length(max=5)])

@@ -102,8 +102,28 @@ class BusinessFigures:
         with self._lock:  # threaded servers: one reader at a time, the others take its answer
             now = self.clock()
             if self._read_at is None or now - self._read_at >= self.CACHE_S:
-                self._read_at, self._totals = now, self._read()
+                self._read_at, self._totals = now, self._shared()
             return self._totals
+
+    def _shared(self) -> figures.Totals | None:
+        """Every gateway process and pod scrapes the same database: the first to find the shared copy in Redis
+        stale reads it (holding a short lock) and leaves it there for CACHE_S; the others take that copy."""
+        client = self.service().backends.redis
+        try:
+            cached = client.get(SHARED_KEY)
+            if cached is not None:
+                return figures.Totals.loads(cached)
+            if not client.set(SHARED_LOCK, 1, nx=True, ex=int(self.CACHE_S)):
+                return self._totals  # another process is reading: keep what this one had
+        except redis.RedisError:
+            return self._read()  # without Redis, each process reads for itself
+        totals = self._read()
+        if totals is not None:
+            try:
+                client.set(SHARED_KEY, totals.dumps(), ex=int(self.CACHE_S))
+            except redis.RedisError:
+                pass
+        return totals
 
     def _read(self) -> figures.Totals | None:
         try:
@@ -115,16 +135,24 @@ class BusinessFigures:
 
 
 RETENTION = " (counted from the table: drops when retention deletes old rows)"
+SHARED_KEY, SHARED_LOCK = "metrics:business", "metrics:business:reading"
+
+
+FINAL = frozenset({"delivered", "undelivered", "failed", "cancelled"})  # a message's last word: these only grow
 
 
 def business_families(t: figures.Totals):
-    # Rows by their status now: queued, sending and sent fall as messages move on; the final ones only grow.
-    sms = CounterMetricFamily("kheti_sms_messages", "Outbound SMS by provider and current status (queued, sending, "
-                              "sent fall as messages move on; use final statuses for rates)" + RETENTION,
-                              labels=["provider", "status"])
+    # Final statuses only grow: a counter. Queued, sending and sent fall as messages move on: a gauge apart, so a
+    # rate() over the counter never sees them drop.
+    sms = CounterMetricFamily("kheti_sms_messages", "Outbound SMS by provider and final status (delivered, "
+                              "undelivered, failed, cancelled)" + RETENTION, labels=["provider", "status"])
+    moving = GaugeMetricFamily("kheti_sms_messages_in_flight", "Outbound SMS not yet at a final status, by provider "
+                               "and status now (queued, sending, sent: awaiting its delivery report)",
+                               labels=["provider", "status"])
     for (provider, status), n in sorted(t.sms_out.items()):
-        sms.add_metric([provider, status], n)
+        (sms if status in FINAL else moving).add_metric([provider, status], n)
     yield sms
+    yield moving
     yield CounterMetricFamily("kheti_sms_inbound", "Inbound SMS" + RETENTION, value=t.sms_in)
     yield _by("kheti_ussd_sessions", "USSD sessions by how they ended (AT status)" + RETENTION, "outcome", t.ussd)
     yield _by("kheti_ussd_exits", "USSD sessions that dropped off (not Success), by the screen they ended on"

@@ -5,6 +5,8 @@ Every figure is a GROUP BY in the database (a handful of queries, never a loop o
 one scan each, not a million objects. No phone number leaves this module: only counts and sums."""
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -147,6 +149,18 @@ class Totals:
     tickets_overdue: int
     queued: int
     oldest_queued_s: float  # how long the longest-waiting message has been due to go; 0 when none is
+
+    def dumps(self) -> str:
+        """As JSON, for the copy every gateway process shares in Redis (gateway.metrics)."""
+        fields = dict(vars(self))
+        fields["sms_out"] = [[p, s, n] for (p, s), n in self.sms_out.items()]
+        return json.dumps(fields)
+
+    @classmethod
+    def loads(cls, raw: str | bytes) -> "Totals":
+        fields = json.loads(raw)
+        fields["sms_out"] = {(p, s): n for p, s, n in fields["sms_out"]}
+        return cls(**fields)
 
 
 def totals(db: Session, now: datetime | None = None) -> Totals:

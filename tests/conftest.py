@@ -31,9 +31,9 @@ from workers.app import WorkerApp, boot
 SEED_DAY = date(2026, 7, 15)
 
 # Tables a test may write to; reference tables (states, crops, ...) stay as seeded.
-MUTABLE_TABLES = ("price_alerts", "consent_events", "farmer_crops", "subscriptions", "payment_events", "payments",
-                  "expert_requests", "inbound_messages", "outbound_messages", "broadcasts", "call_logs", "farmers",
-                  "api_keys", "operators", "ussd_sessions")
+MUTABLE_TABLES = ("price_alerts", "campaigns", "consent_events", "farmer_crops", "subscriptions", "payment_events",
+                  "payments", "expert_requests", "inbound_messages", "outbound_messages", "broadcasts", "call_logs",
+                  "farmers", "api_keys", "operators", "ussd_sessions")
 TEST_SECRET_KEY = "test-only-secret-key-" + "x" * 32
 SIMULATOR_NUMBERS = "+919999900000-+919999900099"  # the console's phone in tests (no default: it must be chosen)
 

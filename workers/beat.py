@@ -13,6 +13,7 @@ from celery.schedules import schedule as every
 
 from service.settings import Settings
 from workers.alerts import SEND_STAGE_ADVISORIES, SEND_WEATHER_ALERTS
+from workers.broadcasts import RUN_CAMPAIGNS
 from workers.payments import EXPIRE_STALE_PAYMENTS, REMIND_RENEWALS
 from workers.prices import FETCH_PRICES
 from workers.spool import REPLAY_WEBHOOKS
@@ -26,6 +27,7 @@ def schedule(settings: Settings) -> dict:
     jobs = {
         "sweep-outbox": {"task": SWEEP_OUTBOX, "schedule": 60.0},
         "replay-webhooks": {"task": REPLAY_WEBHOOKS, "schedule": 60.0},
+        "campaigns": {"task": RUN_CAMPAIGNS, "schedule": 60.0},  # a campaign's 07:00 goes by 07:01
         "weather-alerts": {"task": SEND_WEATHER_ALERTS, "schedule": crontab(hour=settings.alert_hour, minute=0)},
         # Queued at the same hour; service-explicit, so they wait for their window (10:00) in the outbox.
         "crop-stage-advisories": {"task": SEND_STAGE_ADVISORIES,

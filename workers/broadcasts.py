@@ -1,5 +1,5 @@
 """Dispatching a broadcast: its waiting outbox rows handed to sms.bulk in chunks, once the rows are committed
-(service.broadcasts makes them and asks for this)."""
+(service.broadcasts makes them and asks for this). And the recurring campaigns, made when due (workers.beat)."""
 from __future__ import annotations
 
 from sqlalchemy import or_, select, update
@@ -7,11 +7,20 @@ from sqlalchemy import or_, select, update
 from farmdb.models import Broadcast, OutboundMessage
 from farmdb.types import utcnow
 from service.tasks import DISPATCH_BROADCAST
+from service.broadcasts import campaigns
 from workers.registry import ServiceTask, TaskList
 from workers.sending import CHUNK
 from workers.tasks import SEND_BULK
 
+RUN_CAMPAIGNS = "workers.broadcasts.run_campaigns"
+
 TASKS = TaskList()
+
+
+@TASKS.task(RUN_CAMPAIGNS)
+def run_campaigns(task: ServiceTask) -> dict[str, int]:
+    """Every campaign due now gets its broadcast (service.broadcasts.campaigns)."""
+    return campaigns.run_due(task.service)
 
 
 @TASKS.task(DISPATCH_BROADCAST)

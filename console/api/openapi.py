@@ -33,8 +33,14 @@ TICKET = {"type": "object", "required": ["ticket", "kind", "channel", "status", 
     "assigned_to": {"type": "string", "nullable": True}, "answer": {"type": "string", "nullable": True},
     "answered_at": {"type": "string", "format": "date-time", "nullable": True},
     "outcome": {"type": "string", "nullable": True}}}
-BROADCAST_REQUEST = {"type": "object", "required": ["advisory_id"], "additionalProperties": False, "properties": {
-    "advisory_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, "crop": {"type": "string", "maxLength": 64},
+BROADCAST_REQUEST = {"type": "object", "additionalProperties": False, "properties": {
+    "advisory_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+    "words": {"type": "object", "additionalProperties": False, "description": "the text in each language (instead of "
+              "an advisory), in the broadcast notice template", "properties": {
+                  code: {"type": "string", "maxLength": 300} for code in ("en", "hi", "mr")}},
+    "title": {"type": "string", "maxLength": 120}, "stage": {"type": "string", "maxLength": 64},
+    "subscribers": {"type": "boolean"}, "registered_since": {"type": "string", "format": "date"},
+    "send_at": {"type": "string", "format": "date-time"}, "crop": {"type": "string", "maxLength": 64},
     "district": {"type": "string", "maxLength": 64}, "state": {"type": "string", "maxLength": 64},
     "locale": {"type": "string", "maxLength": 64}, "created_by": {"type": "string", "maxLength": 64},
     "category": {"type": "string", "enum": ["service_explicit", "promotional"]}, "preview": {"type": "boolean"}}}

@@ -151,3 +151,27 @@ class UssdSession(Base):
     error: Mapped[str | None] = mapped_column(Text)
     cost: Mapped[str | None] = mapped_column(String(32))
     ended_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class Campaign(Timestamps, Base):
+    """A broadcast that comes back: on these weekdays at this local time (TIMEZONE), the same advisory or words to
+    the same audience ("every Monday at 07:00 to cotton growers in Vidarbha"). The beat makes each day's broadcast
+    (key "campaign:<id>:<day>", so a day's is made once) and moves next_run_at on."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (Index("ix_campaigns_due", "active", "next_run_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    advisory_id: Mapped[int | None] = mapped_column(ForeignKey("advisories.id", ondelete="SET NULL"))
+    words: Mapped[dict] = mapped_column(JsonDoc, default=dict)  # {"en": ..., "hi": ..., "mr": ...} when no advisory
+    audience: Mapped[dict] = mapped_column(JsonDoc, default=dict)
+    category: Mapped[str] = mapped_column(String(24))
+    weekdays: Mapped[str] = mapped_column(String(32))  # "mon,thu"
+    at_time: Mapped[str] = mapped_column(String(5))  # "07:00", in TIMEZONE
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"))
+    last_error: Mapped[str | None] = mapped_column(Text)  # why the last run sent nothing ("nobody in the audience")
+    created_by: Mapped[str | None] = mapped_column(String(64))

@@ -68,9 +68,9 @@ def test_preview_then_create_then_follow(api, cotton):
 @pytest.mark.parametrize("body, status, reason, says", [
     ("not json", 400, "bad_request", "send a JSON object"),
     ([1, 2], 400, "bad_request", "send a JSON object"),
-    ({}, 400, "bad_request", "advisory_id (a number from 1 to 2147483647) is required"),
-    ({"advisory_id": "7"}, 400, "bad_request", "advisory_id (a number from 1 to 2147483647) is required"),
-    ({"advisory_id": True}, 400, "bad_request", "advisory_id (a number from 1 to 2147483647) is required"),
+    ({}, 400, "bad_request", "give either advisory_id or words (the text in each language)"),
+    ({"advisory_id": "7"}, 400, "bad_request", "advisory_id is a number from 1 to 2147483647"),
+    ({"advisory_id": True}, 400, "bad_request", "advisory_id is a number from 1 to 2147483647"),
     ({"advisory_id": 1, "crops": "x"}, 400, "bad_request", "unknown field(s): crops"),
     ({"advisory_id": 1, "district": 5}, 400, "bad_request", "short strings"),
     ({"advisory_id": 1, "category": "service_implicit"}, 400, "bad_request", "service_explicit or promotional"),

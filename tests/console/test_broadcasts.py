@@ -238,3 +238,49 @@ def test_an_advisory_scheduled_for_later_waits(signed_in, village, db):
     broadcast_id = int(sent.headers["Location"].rsplit("/", 1)[1])
     assert {(m.status, m.send_after) for m in _messages(db, broadcast_id)} == {
         ("queued", datetime(2026, 11, 22, 12, 30, tzinfo=UTC))}  # 18:00 India time
+
+
+def test_a_campaign_is_made_paused_and_resumed_by_an_agronomist(signed_in, village, db):
+    viewer = signed_in("viewer")
+    assert viewer.get("/console/campaigns").status_code == 200
+    assert viewer.post("/console/campaigns/new", {}).status_code == 403
+    meera = signed_in("agronomist")
+    made = meera.post("/console/campaigns/new", {**WORDS, "title": "Monday traps", "weekdays": ["mon", "thu"],
+                                                 "at_time": "07:00"})
+    assert made.status_code == 302
+    db.rollback()
+    from farmdb.models import Campaign
+    campaign = db.scalars(select(Campaign)).one()
+    assert (campaign.weekdays, campaign.at_time, campaign.audience) == ("mon,thu", "07:00",
+                                                                      {"crop": "cotton", "district": "Nashik"})
+    page = meera.text("/console/campaigns")
+    assert "Monday traps" in page and "mon, thu 07:00" in page
+    assert meera.post(f"/console/campaigns/{campaign.id}/pause").status_code == 302
+    db.rollback()
+    assert db.get(Campaign, campaign.id).active is False
+    meera.post(f"/console/campaigns/{campaign.id}/resume")
+    db.rollback()
+    actions = [a for a in db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)) if a.startswith("campaign")]
+    assert actions == ["campaign.created", "campaign.paused", "campaign.resumed"]
+    refused = meera.post("/console/campaigns/new", {**WORDS, "title": "x", "weekdays": ["mon"], "at_time": "7pm"})
+    assert refused.status_code == 200 and "is not a time such as 07:00" in refused.get_data(as_text=True)
+
+
+def test_api_v1_sends_words_scheduled_to_a_narrowed_audience(app, village, operator, sessions, db):
+    from farmdb.models import Operator
+    from service.operators import new_api_key
+    with sessions() as s, s.begin():
+        _row, key = new_api_key(s, s.get(Operator, operator("apiagro", "agronomist")), "a script")
+    client, auth = app.test_client(), {"Authorization": f"Bearer {key}"}
+    request = {"words": {"hi": WORDS["text_hi"], "mr": WORDS["text_mr"]}, "title": "From a script",
+               "crop": "cotton", "district": "Nashik", "send_at": "2026-11-22T11:00:00+05:30"}
+    preview = client.post("/api/v1/broadcasts", json={**request, "preview": True}, headers=auth).get_json()
+    assert preview["recipients"] == 2 and preview["problems"] == []
+    made = client.post("/api/v1/broadcasts", json=request, headers=auth)
+    assert made.status_code == 201
+    rows = _messages(db, made.get_json()["id"])
+    assert {(m.status, m.send_after) for m in rows} == {("queued", datetime(2026, 11, 22, 5, 30, tzinfo=UTC))}
+    for bad in ({"words": {"hi": "x"}, "advisory_id": 1}, {}, {"words": {"hi": "x"}, "send_at": "tomorrow"},
+                {"words": {"hi": "x"}, "send_at": "2026-11-22T11:00"}, {"words": {"fr": "x"}},
+                {"words": {"hi": "x"}, "registered_since": "22/11/2026"}):
+        assert client.post("/api/v1/broadcasts", json=bad, headers=auth).status_code == 400, bad

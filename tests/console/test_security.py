@@ -53,6 +53,11 @@ ROUTES = [
     ("GET", "/console/broadcasts/{broadcast}", "viewer"),
     ("GET", "/console/broadcasts/{broadcast}/progress", "viewer"),
     ("POST", "/console/broadcasts/{broadcast}/cancel", "agronomist"),
+    ("GET", "/console/campaigns", "viewer"),
+    ("GET", "/console/campaigns/new", "agronomist"),
+    ("POST", "/console/campaigns/new", "agronomist"),
+    ("POST", "/console/campaigns/{campaign}/pause", "agronomist"),
+    ("POST", "/console/campaigns/{campaign}/resume", "agronomist"),
     ("GET", "/console/content/advisories", "viewer"),
     ("GET", "/console/content/advisories/{advisory}", "viewer"),
     ("POST", "/console/content/advisories/{advisory}", "agronomist"),
@@ -89,7 +94,7 @@ def _rule(path: str) -> str:
             .replace("{advisory}", "<int:advisory_id>").replace("{language}", "<language>")
             .replace("{template}", "<int:template_id>").replace("{plan}", "<int:plan_id>")
             .replace("{price}", "<int:price_id>").replace("{session}", "<session_id>")
-            .replace("{call}", "<int:call_id>"))
+            .replace("{call}", "<int:call_id>").replace("{campaign}", "<int:campaign_id>"))
 
 
 def test_every_console_route_declares_the_role_in_this_table(app):
@@ -114,7 +119,7 @@ def targets(ticket, sessions, operator):
         found = db.scalar(select(ExpertRequest).where(ExpertRequest.ticket == number))
         return {"ticket": number, "farmer": found.farmer_id, "operator": other, "key": row.id, "token": "t0ken",
                 "broadcast": 1, "locale": "hi", "advisory": 1, "language": "hi", "template": 1, "plan": 1, "price": 1,
-                "session": "ATUid_1", "call": 1}
+                "session": "ATUid_1", "call": 1, "campaign": 1}
 
 
 @pytest.mark.parametrize("method, path, role", [r for r in ROUTES if r[2] in BELOW])

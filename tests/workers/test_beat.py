@@ -4,12 +4,13 @@ from datetime import datetime, timedelta, timezone
 
 from workers.alerts import SEND_STAGE_ADVISORIES, SEND_WEATHER_ALERTS
 from workers.beat import Schedule
+from workers.broadcasts import RUN_CAMPAIGNS
 from workers.payments import EXPIRE_STALE_PAYMENTS, REMIND_RENEWALS
 from workers.spool import REPLAY_WEBHOOKS
 from workers.sweeper import SWEEP_OUTBOX
 
 JOBS = (SWEEP_OUTBOX, REPLAY_WEBHOOKS, SEND_WEATHER_ALERTS, SEND_STAGE_ADVISORIES, REMIND_RENEWALS,
-        EXPIRE_STALE_PAYMENTS)
+        EXPIRE_STALE_PAYMENTS, RUN_CAMPAIGNS)
 
 
 def test_every_job_of_the_schedule_is_a_task_of_the_app(booted):
