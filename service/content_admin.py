@@ -14,7 +14,7 @@ from locales.languages import LANGUAGES
 from service.content import ContentError
 from service.context import Service
 from service.prices import freshness
-from service.prices.importer import _judged  # the importer's own rule for a price that cannot be right
+from service.prices.importer import judged  # the importer's own rule for a price that cannot be right
 from service.value_types import SMS_CATEGORIES
 
 TEMPLATE_FIELDS = {"template_id": 32, "entity_id": 32, "header": 11, "name": 80, "text": 2000}  # column widths
@@ -119,7 +119,7 @@ def correct_price(service: Service, db: Session, price: MarketPrice, *, min_pric
     transaction commits every process hears it (freshness.bump), and price alerts are checked, as after an import."""
     if any(not isinstance(v, int) or v < 0 or v > 10_000_000 for v in (min_price, max_price, modal_price)):
         raise ContentError({"modal_price": "whole rupees per quintal, 0 to 10000000"})
-    problem = _judged(_Typed(min_price, max_price, modal_price))
+    problem = judged(_Typed(min_price, max_price, modal_price))
     if problem:
         raise ContentError({"modal_price": f"{problem}: a price is above 0 and min <= modal <= max"})
     changed = _set(price, {"min_price": min_price, "max_price": max_price, "modal_price": modal_price,

@@ -167,7 +167,7 @@ class DialogServices:
         for mandi_id, day, low, high, modal, source in rows:
             if newest.setdefault(mandi_id, [day, []])[0] == day:
                 newest[mandi_id][1].append((source == "demo", modal, low, high))
-        latest = {mandi_id: (day, *_one_price(prices)) for mandi_id, (day, prices) in newest.items()}
+        latest = {mandi_id: (day, *heard_price(prices)) for mandi_id, (day, prices) in newest.items()}
         generation = next(self._generations)
         self._price_cache[crop_id] = (today, time.monotonic(), version, generation, latest)
         return generation, latest
@@ -258,7 +258,7 @@ class DialogServices:
                     return ticket
 
 
-def _one_price(prices: list[tuple[bool, int, int, int]]) -> tuple[int, int, int]:
+def heard_price(prices: list[tuple[bool, int, int, int]]) -> tuple[int, int, int]:
     """(min, max, modal) a farmer hears for one mandi and day: a reported price over a demo one, and of several
     varieties the middle one by modal price, with its own range (a range across varieties would say nothing)."""
     reported = [p for p in prices if not p[0]] or prices

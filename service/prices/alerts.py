@@ -24,8 +24,9 @@ from dialogs.flows.prices import PRICE_REACH_KM
 from dialogs.texts import N_, texts
 from farmdb.models import Crop, Farmer, MarketPrice, PriceAlert
 from farmdb.types import utcnow
-from service.context import Service
 from service.broadcasts import Personal, create_personal
+from service.context import Service
+from service.dialog_services import heard_price
 from service.reference import ReferenceData, distance_km
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,8 @@ def _latest(db: Session, crop_id: int, today: date) -> dict[int, tuple[date, int
     for mandi_id, day, modal in rows:
         if newest.setdefault(mandi_id, (day, []))[0] == day:
             newest[mandi_id][1].append(modal)
-    return {mandi_id: (day, sorted(modals)[(len(modals) - 1) // 2]) for mandi_id, (day, modals) in newest.items()}
+    return {mandi_id: (day, heard_price([(False, m, m, m) for m in modals])[2])
+            for mandi_id, (day, modals) in newest.items()}
 
 
 def _watched(alert, latest: dict[int, tuple[date, int]], ref: ReferenceData,

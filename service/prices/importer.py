@@ -48,7 +48,7 @@ def store(db: Session, records: list[Record], problems: list[Problem] = (), *, r
         if crop.code not in crop_ids:  # the table names a crop the database lacks: seed it
             report.skip("unknown commodity", record.where, record.commodity, name=f"{record.commodity} ({crop.code})")
             continue
-        problem = _judged(record)
+        problem = judged(record)
         if problem:
             report.skip(problem, record.where, f"{record.commodity} at {record.market}: min {record.min_price}, "
                         f"max {record.max_price}, modal {record.modal_price}")
@@ -80,7 +80,7 @@ def _fair_average(record: Record) -> bool:
     return record.grade.strip().upper() == "FAQ"
 
 
-def _judged(record: Record) -> str | None:
+def judged(record: Record) -> str | None:
     if 0 in (record.min_price, record.max_price, record.modal_price):
         return "zero price"
     if not record.min_price <= record.modal_price <= record.max_price:
